@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+TEEN_MIN_AGE = 13
+ADULT_AGE = 18
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Whole years on `day`. A 29 February birthday counts from 1 March in common years."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class Role(models.TextChoices):
+    TEEN = "teen", "Teen"
+    ADULT = "adult", "Adult"
+    UNKNOWN = "unknown", "No birth date"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("e-mail address", unique=True)
+    display_name = models.CharField(max_length=80)
+    # Null only for operators created with createsuperuser; sign-up always asks for it.
+    birth_date = models.DateField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        ordering = ["display_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>" if self.display_name else self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def tz(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def local_today(self) -> date:
+        return timezone.now().astimezone(self.tz).date()
+
+    def age(self, on: date | None = None) -> int | None:
+        if self.birth_date is None:
+            return None
+        return age_on(self.birth_date, on or self.local_today())
+
+    @property
+    def role(self) -> str:
+        age = self.age()
+        if age is None:
+            return Role.UNKNOWN
+        return Role.TEEN if age < ADULT_AGE else Role.ADULT
+
+    @property
+    def is_teen(self) -> bool:
+        return self.role == Role.TEEN
+
+    @property
+    def is_adult(self) -> bool:
+        return self.role == Role.ADULT
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the teen"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class PairingInvitation(models.Model):
+    """A parent's offer to link: a QR token and a short code, both stored only as keyed hashes."""
+
+    parent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pairing_invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    answered_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="pairing_inv_status_expiry")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code_hash"],
+                condition=Q(status="pending"),
+                name="pairing_invitation_unique_pending_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="pairing_invitation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk} by {self.parent_id} ({self.status})"
+
+    def is_usable(self, now=None) -> bool:
+        return self.status == InvitationStatus.PENDING and (now or timezone.now()) < self.expires_at
+
+
+class LinkStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", "Waiting for the other guardian"
+    ACTIVE = "active", "Active"
+    REFUSED = "refused", "Refused by a guardian"
+    ENDED = "ended", "Ended"
+
+
+OPEN_LINK_STATUSES = (LinkStatus.PENDING_APPROVAL, LinkStatus.ACTIVE)
+
+
+class EndReason(models.TextChoices):
+    GUARDIAN_UNLINKED = "guardian_unlinked", "Unlinked by a guardian"
+    TEEN_UNLINKED = "teen_unlinked", "Unlinked by the teen"
+    TURNED_18 = "turned_18", "The teen turned 18"
+    ACCOUNT_DELETED = "account_deleted", "An account was deleted"
+
+
+class GuardianLink(models.Model):
+    parent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="teen_links")
+    teen = models.ForeignKey(User, on_delete=models.CASCADE, related_name="guardian_links")
+    invitation = models.ForeignKey(
+        PairingInvitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="links"
+    )
+    status = models.CharField(max_length=20, choices=LinkStatus.choices, default=LinkStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "teen"],
+                condition=Q(status__in=["pending_approval", "active"]),
+                name="guardian_link_one_open_per_pair",
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("teen")), name="guardian_link_not_self"),
+            models.CheckConstraint(
+                condition=Q(status="ended", ended_at__isnull=False) | ~Q(status="ended"),
+                name="guardian_link_ended_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["teen", "status"], name="guardian_link_teen_status")]
+
+    def __str__(self) -> str:
+        return f"{self.parent_id} → {self.teen_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == LinkStatus.ACTIVE
+
+
+class UnlinkRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a guardian"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class UnlinkRequest(models.Model):
+    """A teen's unlink that a guardian must approve (when a guardian asked for that)."""
+
+    link = models.ForeignKey(GuardianLink, on_delete=models.CASCADE, related_name="unlink_requests")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=UnlinkRequestStatus.choices, default=UnlinkRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["link"], condition=Q(status="pending"), name="unlink_request_one_pending"
+            )
+        ]
+
+
+class AttemptCounter(models.Model):
+    """Failed guesses per scope and key in a fixed window, incremented atomically in SQL so the
+    limit holds across processes (web workers, API and pages alike)."""
+
+    scope = models.CharField(max_length=32)
+    key_hash = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key_hash", "window_start"], name="attempt_counter_unique_window"
+            )
+        ]
+
+
+class Platform(models.TextChoices):
+    IOS = "ios", "iPhone / iPad"
+    ANDROID = "android", "Android"
+    WINDOWS = "windows", "Windows"
+    MACOS = "macos", "Mac"
+    CHROMEOS = "chromeos", "Chromebook"
+    LINUX = "linux", "Linux"
+    OTHER = "other", "Other"
+
+
+class Device(models.Model):
+    """A teen's phone, computer or app. Its bearer token is shown once and stored hashed."""
+
+    teen = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField(max_length=80)
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.OTHER)
+    token_prefix = models.CharField(max_length=16, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    acked_version = models.CharField(max_length=64, blank=True)
+    acked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["teen", "revoked_at"], name="device_teen_revoked")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+    @cached_property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

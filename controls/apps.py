@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_periodic_tasks(sender, **kwargs) -> None:
+    from familypairing.periodic import install_periodic_tasks
+
+    install_periodic_tasks()
+
+
+class ControlsConfig(AppConfig):
+    name = "controls"
+    verbose_name = "Controls, usage and notifications"
+
+    def ready(self) -> None:
+        post_migrate.connect(
+            _install_periodic_tasks, sender=self, dispatch_uid="install_periodic_tasks"
+        )

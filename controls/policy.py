@@ -1,0 +1,618 @@
+"""Effective screen-time policy for one teen at one instant, as a single pure function.
+
+Why a pure module: the same rules must give the same answer on the server (API responses,
+ETags, notifications, usage booking) and in tests, without a database, a clock or Django.
+Everything time-dependent takes ``now`` and the teen's IANA time zone explicitly, so the
+answer is reproducible and DST behaviour can be tested exhaustively.
+
+Vocabulary
+----------
+* **Teen day**: the period from ``day_start`` local wall time on a local calendar date to
+  ``day_start`` on the next date, in the teen's own time zone. With ``day_start`` 04:00,
+  02:00 on Tuesday still belongs to Monday's day. The weekday of that date picks the limit.
+  A teen day is 23 or 25 hours long across DST changes; it is computed from wall times, never
+  by adding 24 hours.
+* **Downtime window**: a recurring local wall-time window on given weekdays (the weekday on
+  which it *starts*, in plain calendar terms, independent of ``day_start``). ``end <= start``
+  means the window runs past midnight into the next calendar day.
+
+Wall time to instant (DST)
+--------------------------
+A local wall time can be missing (spring-forward gap) or occur twice (fall-back fold):
+
+* Day boundaries and window starts use the *first instant at which the local clock reads
+  that wall time or later*: in a gap that is the transition instant itself (the first valid
+  instant after the missing time); in a fold it is the first occurrence.
+* Window ends use the *last* occurrence in a fold (and the transition instant in a gap), so a
+  window covers every instant at which the teen's clock shows a time inside it: a bedtime
+  window "22:00-01:30" still applies when the clock shows 01:15 for the second time.
+
+All instants returned are aware datetimes in UTC. Comparisons are always made in UTC because
+Python compares two datetimes sharing one tzinfo by wall time, ignoring ``fold``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import Enum
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "DEFAULT_HORIZON_DAYS",
+    "MAX_DAILY_LIMIT_MINUTES",
+    "WEEKDAYS",
+    "DowntimeSpec",
+    "EffectivePolicy",
+    "Reason",
+    "ScreenTimeSpec",
+    "TeenDay",
+    "TodayGrants",
+    "compute_policy",
+    "day_for_local_date",
+    "downtime_at",
+    "next_downtime_start",
+    "split_interval_by_day",
+    "teen_day",
+]
+
+#: Weekday numbers as used by :meth:`datetime.date.weekday`: 0 = Monday .. 6 = Sunday.
+WEEKDAYS = range(7)
+
+#: A daily limit is at most a whole day; ``None`` means unlimited.
+MAX_DAILY_LIMIT_MINUTES = 24 * 60
+
+#: How far ahead ``next_change_at`` looks; beyond this it is reported as ``None``.
+DEFAULT_HORIZON_DAYS = 8
+
+_ONE_DAY = timedelta(days=1)
+_ONE_SECOND = timedelta(seconds=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+class Reason(str, Enum):
+    """Why the device is (not) allowed to be used right now; serialised as its value."""
+
+    OK = "ok"
+    DAILY_LIMIT = "daily_limit"
+    DOWNTIME = "downtime"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --------------------------------------------------------------------------------------------
+# Input specifications
+# --------------------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    """True for real integers; ``bool`` is excluded because ``True`` minutes is a bug."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_wall_time(label: str, value: object) -> None:
+    if not isinstance(value, time):
+        raise TypeError(f"{label} must be a datetime.time, got {value!r}")
+    if value.tzinfo is not None:
+        raise ValueError(f"{label} must be a naive local wall time, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DowntimeSpec:
+    """A recurring downtime window in the teen's local wall time.
+
+    ``weekdays`` are the days (0 = Monday) on which the window *starts*; a window with
+    ``end <= start`` crosses midnight and ends on the following calendar day. ``end == start``
+    is rejected because it is ambiguous (empty or 24 hours). An empty ``weekdays`` set is
+    allowed and simply never applies (a disabled window).
+    """
+
+    name: str
+    weekdays: frozenset[int]
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError("downtime name must be a non-empty string")
+        days = frozenset(self.weekdays)
+        for day in days:
+            if not _is_int(day) or day not in WEEKDAYS:
+                raise ValueError(f"downtime weekdays must be ints 0..6, got {day!r}")
+        # Accept any iterable (list, set) but store a frozenset so the spec stays hashable.
+        object.__setattr__(self, "weekdays", days)
+        _check_wall_time("downtime start", self.start)
+        _check_wall_time("downtime end", self.end)
+        if self.end == self.start:
+            raise ValueError(f"downtime {self.name!r}: end must differ from start")
+
+    @property
+    def crosses_midnight(self) -> bool:
+        """True when the window ends on the calendar day after the one it starts on."""
+        return self.end < self.start
+
+
+@dataclass(frozen=True)
+class ScreenTimeSpec:
+    """A teen's screen-time rules.
+
+    ``daily_limits`` has 7 entries, Monday..Sunday, in minutes (1..1440) or ``None`` for
+    unlimited. ``warning_minutes`` are the "N minutes left" thresholds. ``day_start`` is the
+    local wall time at which the teen's day (and quota) starts.
+    """
+
+    daily_limits: tuple[int | None, ...]
+    downtimes: tuple[DowntimeSpec, ...] = ()
+    warning_minutes: tuple[int, ...] = (15, 5)
+    day_start: time = time(0)
+
+    def __post_init__(self) -> None:
+        limits = tuple(self.daily_limits)
+        if len(limits) != len(WEEKDAYS):
+            raise ValueError(f"daily_limits needs 7 entries (Mon..Sun), got {len(limits)}")
+        for minutes in limits:
+            if minutes is None:
+                continue
+            if not _is_int(minutes) or not 1 <= minutes <= MAX_DAILY_LIMIT_MINUTES:
+                raise ValueError(
+                    f"daily limit must be None or an int 1..{MAX_DAILY_LIMIT_MINUTES}, "
+                    f"got {minutes!r}"
+                )
+        downtimes = tuple(self.downtimes)
+        for window in downtimes:
+            if not isinstance(window, DowntimeSpec):
+                raise TypeError(f"downtimes must be DowntimeSpec instances, got {window!r}")
+        warnings = tuple(self.warning_minutes)
+        for minutes in warnings:
+            if not _is_int(minutes) or minutes <= 0:
+                raise ValueError(f"warning minutes must be positive ints, got {minutes!r}")
+        _check_wall_time("day_start", self.day_start)
+        object.__setattr__(self, "daily_limits", limits)
+        object.__setattr__(self, "downtimes", downtimes)
+        object.__setattr__(self, "warning_minutes", warnings)
+
+
+@dataclass(frozen=True)
+class TodayGrants:
+    """Parent grants for the teen's current day: extra minutes and/or "no limit today".
+
+    Grants only affect the daily quota; they never lift downtime.
+    """
+
+    bonus_minutes: int = 0
+    no_limit: bool = False
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.bonus_minutes) or self.bonus_minutes < 0:
+            raise ValueError(f"bonus_minutes must be an int >= 0, got {self.bonus_minutes!r}")
+        if not isinstance(self.no_limit, bool):
+            raise TypeError(f"no_limit must be a bool, got {self.no_limit!r}")
+
+
+@dataclass(frozen=True)
+class TeenDay:
+    """One teen day: its local date (which picks the limit) and its bounds in UTC.
+
+    ``start_utc`` is inclusive and ``end_utc`` exclusive; the length is 23/24/25 hours
+    depending on DST.
+    """
+
+    local_date: date
+    start_utc: datetime
+    end_utc: datetime
+
+    @property
+    def length(self) -> timedelta:
+        return self.end_utc - self.start_utc
+
+    def contains(self, instant: datetime) -> bool:
+        """Whether an aware instant falls within ``[start_utc, end_utc)``."""
+        moment = _require_aware(instant, "instant")
+        return self.start_utc <= moment < self.end_utc
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def _iso_z(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """Everything a device needs to enforce right now, plus when to ask again.
+
+    ``seconds_left`` is the remaining quota (``None`` = unlimited), reported even during
+    downtime so a UI can say "in downtime, 20 min left for later". ``version`` is a short hash
+    of the enforcement-relevant state, suitable as an ETag: it does not change while only
+    ``used_seconds``/``seconds_left`` move within the same state.
+    """
+
+    allowed: bool
+    reason: Reason
+    seconds_left: int | None
+    limit_seconds: int | None
+    used_seconds: int
+    local_date: date
+    day_start_utc: datetime
+    day_end_utc: datetime
+    downtime_name: str | None
+    next_change_at: datetime | None
+    warnings_due: tuple[int, ...]
+    limit_reached: bool
+    version: str
+    # Plain pass-through mappings (kept as given, shallow-copied); excluded from hashing
+    # because dicts are unhashable.
+    browsing: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    privacy: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready representation: datetimes as ISO-8601 UTC with "Z", dates as ISO."""
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason.value,
+            "seconds_left": self.seconds_left,
+            "limit_seconds": self.limit_seconds,
+            "used_seconds": self.used_seconds,
+            "limit_reached": self.limit_reached,
+            "local_date": self.local_date.isoformat(),
+            "day_start_utc": _iso_z(self.day_start_utc),
+            "day_end_utc": _iso_z(self.day_end_utc),
+            "downtime_name": self.downtime_name,
+            "next_change_at": _iso_z(self.next_change_at),
+            "warnings_due": list(self.warnings_due),
+            "version": self.version,
+            "browsing": dict(self.browsing),
+            "privacy": dict(self.privacy),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Wall time <-> instant
+# --------------------------------------------------------------------------------------------
+
+
+def _require_aware(value: datetime, name: str = "now") -> datetime:
+    """Return ``value`` converted to UTC; naive datetimes are a caller bug, so raise."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+def _wall(instant_utc: datetime, tz: tzinfo) -> datetime:
+    """The naive local wall-clock reading at an instant."""
+    return instant_utc.astimezone(tz).replace(tzinfo=None)
+
+
+def _gap_end(naive: datetime, tz: tzinfo) -> datetime:
+    """First instant whose wall time is >= ``naive``, for a wall time inside a DST gap.
+
+    The two ``fold`` interpretations of a missing wall time bracket the transition; the
+    transition instant is found by bisection (to the microsecond), which also works for odd
+    gaps such as whole skipped days.
+    """
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    second = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    low, high = min(first, second), max(first, second)
+    if _wall(low, tz) >= naive:  # pragma: no cover - defensive, not a real gap
+        return low
+    low_us, high_us = 0, (high - low) // _ONE_MICROSECOND
+    while high_us - low_us > 1:
+        mid = (low_us + high_us) // 2
+        if _wall(low + mid * _ONE_MICROSECOND, tz) >= naive:
+            high_us = mid
+        else:
+            low_us = mid
+    return low + high_us * _ONE_MICROSECOND
+
+
+def _local_to_utc(
+    local_date: date, wall_time: time, tz: tzinfo, *, last_occurrence: bool = False
+) -> datetime:
+    """Convert a local wall time to a UTC instant with explicit DST rules.
+
+    Existing unique times convert directly. In a fold, the first occurrence is used unless
+    ``last_occurrence``. In a gap, the transition instant (first valid instant after the
+    missing time) is used.
+    """
+    naive = datetime.combine(local_date, wall_time.replace(tzinfo=None, fold=0))
+    candidate = naive.replace(tzinfo=tz, fold=1 if last_occurrence else 0).astimezone(UTC)
+    if _wall(candidate, tz) == naive:
+        return candidate
+    return _gap_end(naive, tz)
+
+
+# --------------------------------------------------------------------------------------------
+# Teen days
+# --------------------------------------------------------------------------------------------
+
+
+def day_for_local_date(*, local_date: date, tz: ZoneInfo, day_start: time) -> TeenDay:
+    """The teen day labelled ``local_date``: from its ``day_start`` to the next date's.
+
+    Both bounds use the first-instant rule, so consecutive days tile time without gaps or
+    overlaps, and DST days come out 23 or 25 hours long.
+    """
+    _check_wall_time("day_start", day_start)
+    return TeenDay(
+        local_date=local_date,
+        start_utc=_local_to_utc(local_date, day_start, tz),
+        end_utc=_local_to_utc(local_date + _ONE_DAY, day_start, tz),
+    )
+
+
+def teen_day(*, now: datetime, tz: ZoneInfo, day_start: time = time(0)) -> TeenDay:
+    """The teen day containing ``now`` (aware) in time zone ``tz``.
+
+    Starts from the local calendar date and steps back/forward until the day's bounds
+    contain ``now``; stepping (rather than a single "before day_start → yesterday" check)
+    keeps it right in zones whose clocks jump across midnight.
+    """
+    now_utc = _require_aware(now)
+    _check_wall_time("day_start", day_start)
+    label = now_utc.astimezone(tz).date()
+    while now_utc < _local_to_utc(label, day_start, tz):
+        label -= _ONE_DAY
+    while now_utc >= _local_to_utc(label + _ONE_DAY, day_start, tz):
+        label += _ONE_DAY
+    return day_for_local_date(local_date=label, tz=tz, day_start=day_start)
+
+
+def split_interval_by_day(
+    *, start: datetime, seconds: int, tz: ZoneInfo, day_start: time
+) -> list[tuple[date, datetime, int]]:
+    """Cut a usage interval ``[start, start + seconds)`` at teen-day boundaries.
+
+    Returns ``(local_date, piece_start_utc, piece_seconds)`` tuples in order, so usage that
+    crosses ``day_start`` is booked to the right day's quota. Piece lengths are whole seconds
+    and always sum to ``seconds`` exactly (a fractional second at a boundary, possible only
+    when ``start`` has microseconds, goes to the later piece). Zero-length pieces are omitted.
+    """
+    start_utc = _require_aware(start, "start")
+    if not _is_int(seconds) or seconds < 0:
+        raise ValueError(f"seconds must be an int >= 0, got {seconds!r}")
+    end_utc = start_utc + timedelta(seconds=seconds)
+    pieces: list[tuple[date, datetime, int]] = []
+    cursor = start_utc
+    booked = 0
+    while booked < seconds:
+        day = teen_day(now=cursor, tz=tz, day_start=day_start)
+        cut = min(end_utc, day.end_utc)
+        offset = min(seconds, (cut - start_utc) // _ONE_SECOND)
+        if offset > booked:
+            pieces.append((day.local_date, cursor, offset - booked))
+            booked = offset
+        cursor = day.end_utc
+    return pieces
+
+
+# --------------------------------------------------------------------------------------------
+# Downtime
+# --------------------------------------------------------------------------------------------
+
+
+class _Occurrence(NamedTuple):
+    start: datetime
+    end: datetime
+    spec: DowntimeSpec
+
+
+def _occurrence(spec: DowntimeSpec, start_date: date, tz: tzinfo) -> _Occurrence | None:
+    """The window instance starting on ``start_date`` (or None if DST makes it empty)."""
+    start = _local_to_utc(start_date, spec.start, tz)
+    end_date = start_date + _ONE_DAY if spec.crosses_midnight else start_date
+    end = _local_to_utc(end_date, spec.end, tz, last_occurrence=True)
+    if end <= start:  # e.g. a window lying wholly inside a spring-forward gap
+        return None
+    return _Occurrence(start, end, spec)
+
+
+def _occurrences(
+    downtimes: Iterable[DowntimeSpec], tz: tzinfo, first: date, last: date
+) -> list[_Occurrence]:
+    """All window instances starting on local dates ``first..last``, sorted by start."""
+    specs = tuple(downtimes)
+    found: list[_Occurrence] = []
+    current = first
+    while current <= last:
+        for spec in specs:
+            if current.weekday() in spec.weekdays:
+                occurrence = _occurrence(spec, current, tz)
+                if occurrence is not None:
+                    found.append(occurrence)
+        current += _ONE_DAY
+    found.sort(key=lambda o: (o.start, o.end, o.spec.name))
+    return found
+
+
+def downtime_at(
+    *,
+    downtimes: Iterable[DowntimeSpec],
+    now: datetime,
+    tz: ZoneInfo,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> tuple[DowntimeSpec | None, datetime | None]:
+    """The downtime window in force at ``now`` and when downtime actually ends (UTC).
+
+    If several windows contain ``now`` the reported one is the one ending last (ties: the
+    earliest start, then name). The returned end is where the teen is *released*: touching or
+    overlapping windows are merged (21:00-23:00 followed by 23:00-07:00 ends at 07:00). If
+    that is beyond ``horizon_days`` the end is ``None``. Returns ``(None, None)`` outside
+    downtime.
+    """
+    now_utc = _require_aware(now)
+    specs = tuple(downtimes)
+    if not specs:
+        return None, None
+    local = now_utc.astimezone(tz).date()
+    nearby = _occurrences(specs, tz, local - 2 * _ONE_DAY, local + _ONE_DAY)
+    active = [o for o in nearby if o.start <= now_utc < o.end]
+    if not active:
+        return None, None
+    by_start = sorted(active, key=lambda o: (o.start, o.spec.name))
+    current = sorted(by_start, key=lambda o: o.end, reverse=True)[0]  # stable sort
+
+    horizon_end = now_utc + timedelta(days=horizon_days)
+    released = current.end
+    for occurrence in _occurrences(
+        specs, tz, local - 2 * _ONE_DAY, local + (horizon_days + 2) * _ONE_DAY
+    ):
+        if occurrence.start > released:
+            break
+        released = max(released, occurrence.end)
+    if released > horizon_end:
+        return current.spec, None
+    return current.spec, released
+
+
+def next_downtime_start(
+    *,
+    downtimes: Iterable[DowntimeSpec],
+    now: datetime,
+    tz: ZoneInfo,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> datetime | None:
+    """The earliest window start strictly after ``now`` within ``horizon_days``, in UTC."""
+    now_utc = _require_aware(now)
+    local = now_utc.astimezone(tz).date()
+    horizon_end = now_utc + timedelta(days=horizon_days)
+    starts = [
+        o.start
+        for o in _occurrences(
+            downtimes, tz, local - _ONE_DAY, local + (horizon_days + 1) * _ONE_DAY
+        )
+        if now_utc < o.start <= horizon_end
+    ]
+    return min(starts, default=None)
+
+
+# --------------------------------------------------------------------------------------------
+# The effective policy
+# --------------------------------------------------------------------------------------------
+
+
+def _canonical(value: Any) -> Any:
+    """JSON fallback giving a process-independent form (sets sorted, others via str)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(json.dumps(v, sort_keys=True, default=_canonical) for v in value)
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _version(payload: Mapping[str, Any]) -> str:
+    encoded = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), default=_canonical, ensure_ascii=True
+    )
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:16]
+
+
+def compute_policy(
+    *,
+    rules: ScreenTimeSpec,
+    used_seconds: int,
+    grants: TodayGrants,
+    now: datetime,
+    tz: ZoneInfo,
+    rules_version: str = "",
+    browsing: Mapping[str, Any] | None = None,
+    privacy: Mapping[str, Any] | None = None,
+) -> EffectivePolicy:
+    """Compute what the teen's devices must enforce at ``now``.
+
+    Order of precedence: downtime (never lifted by grants) > daily limit > ok. ``used_seconds``
+    is today's counted usage (always-allowed apps already excluded); ``grants`` are today's.
+
+    ``next_change_at`` is the earliest future instant at which ``allowed``/``reason`` change by
+    time alone, assuming no further usage: the end of the current (merged) downtime; when the
+    limit is reached, the end of the teen's day or an earlier downtime start; otherwise the
+    next downtime start. ``None`` if nothing changes within the horizon (8 days).
+
+    ``version`` hashes rules_version, the time zone, the day, grants, allowed, reason,
+    downtime_name, limit_seconds, limit_reached and the browsing/privacy mappings, but not
+    usage counters, so it works as an ETag.
+    """
+    now_utc = _require_aware(now)
+    if not isinstance(rules, ScreenTimeSpec):
+        raise TypeError(f"rules must be a ScreenTimeSpec, got {rules!r}")
+    if not isinstance(grants, TodayGrants):
+        raise TypeError(f"grants must be TodayGrants, got {grants!r}")
+    if not _is_int(used_seconds) or used_seconds < 0:
+        raise ValueError(f"used_seconds must be an int >= 0, got {used_seconds!r}")
+
+    day = teen_day(now=now_utc, tz=tz, day_start=rules.day_start)
+    base_minutes = rules.daily_limits[day.local_date.weekday()]
+    if grants.no_limit or base_minutes is None:
+        limit_seconds: int | None = None
+        seconds_left: int | None = None
+        limit_reached = False
+        warnings_due: tuple[int, ...] = ()
+    else:
+        limit_seconds = (base_minutes + grants.bonus_minutes) * 60
+        seconds_left = max(0, limit_seconds - used_seconds)
+        limit_reached = used_seconds >= limit_seconds
+        warnings_due = tuple(
+            sorted({m for m in rules.warning_minutes if seconds_left <= m * 60}, reverse=True)
+        )
+
+    window, window_end = downtime_at(downtimes=rules.downtimes, now=now_utc, tz=tz)
+    if window is not None:
+        allowed, reason = False, Reason.DOWNTIME
+        # Leaving downtime always changes the reason (to ok, or to daily_limit).
+        next_change_at = window_end
+    else:
+        upcoming = next_downtime_start(downtimes=rules.downtimes, now=now_utc, tz=tz)
+        if limit_reached:
+            allowed, reason = False, Reason.DAILY_LIMIT
+            # A new day brings a fresh quota (limits are >= 1 minute); downtime may come first.
+            next_change_at = day.end_utc if upcoming is None else min(upcoming, day.end_utc)
+        else:
+            allowed, reason = True, Reason.OK
+            next_change_at = upcoming
+
+    browsing_copy = dict(browsing) if browsing is not None else {}
+    privacy_copy = dict(privacy) if privacy is not None else {}
+    version = _version(
+        {
+            "rules_version": rules_version,
+            "tz": getattr(tz, "key", None) or str(tz),
+            "local_date": day.local_date.isoformat(),
+            "bonus_minutes": grants.bonus_minutes,
+            "no_limit": grants.no_limit,
+            "allowed": allowed,
+            "reason": reason.value,
+            "downtime_name": window.name if window is not None else None,
+            "limit_seconds": limit_seconds,
+            "limit_reached": limit_reached,
+            "browsing": browsing_copy,
+            "privacy": privacy_copy,
+        }
+    )
+    return EffectivePolicy(
+        allowed=allowed,
+        reason=reason,
+        seconds_left=seconds_left,
+        limit_seconds=limit_seconds,
+        used_seconds=used_seconds,
+        local_date=day.local_date,
+        day_start_utc=day.start_utc,
+        day_end_utc=day.end_utc,
+        downtime_name=window.name if window is not None else None,
+        next_change_at=next_change_at,
+        warnings_due=warnings_due,
+        limit_reached=limit_reached,
+        version=version,
+        browsing=browsing_copy,
+        privacy=privacy_copy,
+    )

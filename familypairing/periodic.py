@@ -1,0 +1,36 @@
+"""Periodic tasks, declared in code and installed into django-celery-beat's tables (visible and
+pausable in the admin) after every migrate and by `manage.py install_periodic_tasks`.
+
+Each entry: name -> (task path, crontab fields in UTC). Add a line here to schedule a task.
+"""
+
+from __future__ import annotations
+
+PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
+    "Deliver notifications whose mute window ended": (
+        "controls.tasks.notifications_deliver_due",
+        {"minute": "*"},
+    ),
+}
+
+
+def install_periodic_tasks() -> list[str]:
+    """Create or update every declared task; returns the names written. Safe to run twice."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    written = []
+    for name, (task, cron) in PERIODIC_TASKS.items():
+        fields = {
+            "minute": "0",
+            "hour": "*",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+        }
+        fields.update(cron)
+        schedule, _ = CrontabSchedule.objects.get_or_create(timezone="UTC", **fields)
+        PeriodicTask.objects.update_or_create(
+            name=name, defaults={"task": task, "crontab": schedule, "interval": None}
+        )
+        written.append(name)
+    return written

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from familypairing import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("home/", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("familypairing.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("accounts.device_urls")),
+    path("", include("controls.urls")),
+    path("", include("controls.request_urls")),
+]

@@ -38,7 +38,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from enum import Enum
+from enum import StrEnum
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -74,15 +74,16 @@ _ONE_SECOND = timedelta(seconds=1)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-class Reason(str, Enum):
-    """Why the device is (not) allowed to be used right now; serialised as its value."""
+class Reason(StrEnum):
+    """Why the device is (not) allowed to be used right now; serialised as its value.
+
+    A ``StrEnum`` (a ``str``/``Enum`` mix-in), so ``Reason.OK == "ok"`` and ``str()`` gives the
+    value.
+    """
 
     OK = "ok"
     DAILY_LIMIT = "daily_limit"
     DOWNTIME = "downtime"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # --------------------------------------------------------------------------------------------

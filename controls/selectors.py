@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
+from typing import Any
+
+from django.db.models import IntegerField, Max, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from controls.models import AuditEvent, Notification
+from controls.models import AuditEvent, DayGrant, DowntimeWindow, Notification, TeenDay
+from controls.policy import (
+    EffectivePolicy,
+    ScreenTimeSpec,
+    TodayGrants,
+    compute_policy,
+    teen_day,
+)
 
 
 def notification_unread_count(*, user) -> int:
@@ -20,3 +31,87 @@ def notifications_for_user(*, user) -> QuerySet[Notification]:
 
 def audit_events_for_teen(*, teen) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(teen=teen).select_related("actor")
+
+
+def downtime_specs(windows) -> tuple:
+    from controls.policy import DowntimeSpec
+
+    return tuple(
+        DowntimeSpec(
+            name=window.name,
+            weekdays=frozenset(window.weekday_list()),
+            start=window.start,
+            end=window.end,
+        )
+        for window in windows
+    )
+
+
+def screen_time_spec(rules, windows) -> ScreenTimeSpec:
+    return ScreenTimeSpec(
+        daily_limits=rules.daily_limits(),
+        downtimes=downtime_specs(windows),
+        warning_minutes=tuple(rules.warning_minutes or ()),
+        day_start=rules.day_start,
+    )
+
+
+def browsing_rules(rules) -> dict[str, Any]:
+    """What a device's browser or a home DNS filter must apply."""
+    return {
+        "restricted_mode": rules.restricted_mode,
+        "search_enabled": rules.search_enabled,
+        "keyword_filters": list(rules.keyword_filters or []),
+        "domain_mode": rules.domain_mode,
+        "domains": list(rules.domains or []),
+    }
+
+
+def privacy_rules(rules) -> dict[str, Any]:
+    return {
+        "private_account": rules.private_account,
+        "suggest_account": rules.suggest_account,
+        "direct_messages": rules.direct_messages,
+        "live_streaming": rules.live_streaming,
+        "comments": rules.comments,
+        "liked_videos": rules.liked_videos,
+        "duet_stitch": rules.duet_stitch,
+        "downloads": rules.downloads,
+        "mute_start": rules.mute_start.strftime("%H:%M") if rules.mute_start else None,
+        "mute_end": rules.mute_end.strftime("%H:%M") if rules.mute_end else None,
+        "always_allowed_apps": list(rules.always_allowed_apps or []),
+    }
+
+
+def today_grants(*, teen, local_date) -> TodayGrants:
+    totals = DayGrant.objects.filter(teen=teen, local_date=local_date).aggregate(
+        bonus=Sum("bonus_minutes"), no_limit=Max(Cast("no_limit", IntegerField()))
+    )
+    return TodayGrants(bonus_minutes=totals["bonus"] or 0, no_limit=bool(totals["no_limit"]))
+
+
+def effective_policy_for_teen(*, teen, now: datetime | None = None) -> EffectivePolicy:
+    """Everything the teen's devices must enforce right now: the one place that loads the
+    inputs of `controls.policy.compute_policy`. Pages, the API, tasks and e-mails all use it."""
+    from controls.services import rules_ensure_for_teen
+
+    now = now or timezone.now()
+    rules = rules_ensure_for_teen(teen=teen)
+    windows = list(DowntimeWindow.objects.filter(teen=teen))
+    spec = screen_time_spec(rules, windows)
+    day = teen_day(now=now, tz=teen.tz, day_start=rules.day_start)
+    used = (
+        TeenDay.objects.filter(teen=teen, local_date=day.local_date)
+        .values_list("counted_seconds", flat=True)
+        .first()
+    ) or 0
+    return compute_policy(
+        rules=spec,
+        used_seconds=used,
+        grants=today_grants(teen=teen, local_date=day.local_date),
+        now=now,
+        tz=teen.tz,
+        rules_version=f"{rules.version}",
+        browsing=browsing_rules(rules),
+        privacy=privacy_rules(rules),
+    )

@@ -125,6 +125,9 @@ class PairingInvitation(models.Model):
     parent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pairing_invitations")
     token_hash = models.CharField(max_length=64, unique=True)
     code_hash = models.CharField(max_length=64)
+    # The token and code encrypted with a key derived from SECRET_KEY, so the parent can see the
+    # QR code again after a reload; emptied as soon as the invitation is answered or closed.
+    sealed = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     status = models.CharField(

@@ -39,3 +39,7 @@ def notifications_deliver_due() -> int:
     for notification_id in ids:
         notification_send_email.delay(notification_id)
     return len(ids)
+
+
+# More-time requests and weekly reports (registered here so the worker finds them).
+from controls.request_tasks import *  # noqa: E402, F403

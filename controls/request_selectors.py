@@ -1,0 +1,39 @@
+"""Reads for more-time requests and the notification centre (pages, API and tasks)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.selectors import teen_for_guardian
+from controls.models import TimeRequest, TimeRequestStatus
+
+
+def time_request_for_user(*, user, time_request_id: int) -> TimeRequest:
+    """A request the user may see: the teen's own, or one of their active teens' (404 for
+    everyone else, so a stranger cannot learn that it exists)."""
+    try:
+        time_request = TimeRequest.objects.select_related("teen", "answered_by", "device").get(
+            pk=time_request_id
+        )
+    except (TimeRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such request.") from None
+    if time_request.teen_id != user.pk:
+        teen_for_guardian(guardian=user, teen_id=time_request.teen_id)
+    return time_request
+
+
+def time_requests_for_teen(*, teen) -> QuerySet[TimeRequest]:
+    return TimeRequest.objects.filter(teen=teen).select_related("answered_by", "device")
+
+
+def time_requests_pending_for_guardian(*, guardian) -> QuerySet[TimeRequest]:
+    from accounts.selectors import teens_for_guardian
+
+    return TimeRequest.objects.filter(
+        teen__in=teens_for_guardian(guardian=guardian), status=TimeRequestStatus.PENDING
+    ).select_related("teen")
+
+
+def time_request_pending_for_teen(*, teen) -> TimeRequest | None:
+    return TimeRequest.objects.filter(teen=teen, status=TimeRequestStatus.PENDING).first()

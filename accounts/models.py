@@ -291,10 +291,20 @@ class Device(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     acked_version = models.CharField(max_length=64, blank=True)
     acked_at = models.DateTimeField(null=True, blank=True)
+    # The TeenRules.version in force when the device acknowledged the then-current policy: lets
+    # the per-minute sweep find devices that have not applied a rule change, in one query.
+    acked_rules_version = models.PositiveIntegerField(null=True, blank=True)
+    # Guardians were told this device did not apply this rules version (told once per version).
+    not_applied_notified_version = models.PositiveIntegerField(null=True, blank=True)
+    # Guardians were told the device went silent; cleared when it is heard from again.
+    silent_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["teen", "revoked_at"], name="device_teen_revoked")]
+        indexes = [
+            models.Index(fields=["teen", "revoked_at"], name="device_teen_revoked"),
+            models.Index(fields=["last_seen_at"], name="device_last_seen"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"

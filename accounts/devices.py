@@ -1,0 +1,298 @@
+"""A teen's devices: registration with a bearer token shown once, rename, revoke, and the token
+lookup every device API request starts with.
+
+Tokens look like ``fpd_k3m9q2xa_<43 url-safe characters>``: a recognisable ``fpd_`` prefix (so a
+leaked token is easy to spot in logs and secret scanners), 8 characters kept in clear as a hint
+("fpd_k3m9q2xa…" in lists), and a 256-bit secret. Only `keyed_hash(token)` is stored.
+
+The lookup is cached for a minute (the device API is the hot path, issue 8): revoking or deleting
+a device clears its cache entry, so a revoked token stops working at once; a teen's time zone or
+supervision change reaches the device API within `DEVICE_AUTH_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.crypto import keyed_hash
+from accounts.models import Device, GuardianLink, LinkStatus, Platform, User
+from accounts.selectors import guardians_for_teen, is_guardian_of
+
+TOKEN_PREFIX = "fpd_"
+TOKEN_HINT_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+TOKEN_HINT_LENGTH = 8
+TOKEN_SECRET_BYTES = 32  # 256 bits
+TOKEN_HASH_PURPOSE = "device-token"
+MAX_ACTIVE_DEVICES_PER_TEEN = 20
+NAME_MAX_LENGTH = 80
+DEVICE_AUTH_CACHE_SECONDS = 60
+# last_seen_at is written at most this often per device: "last report 2 minutes ago" needs no
+# more precision, and it keeps the hot path free of a write on most requests.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+# --- Tokens and the lookup -------------------------------------------------------------------
+
+
+def _token_new() -> tuple[str, str]:
+    """A fresh (token, hint): the hint is what lists show, e.g. "fpd_k3m9q2xa"."""
+    hint = "".join(secrets.choice(TOKEN_HINT_ALPHABET) for _ in range(TOKEN_HINT_LENGTH))
+    prefix = f"{TOKEN_PREFIX}{hint}"
+    return f"{prefix}_{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}", prefix
+
+
+def token_hash(token: str) -> str:
+    return keyed_hash(token, purpose=TOKEN_HASH_PURPOSE)
+
+
+def _cache_key(hashed: str) -> str:
+    return f"fp:device-auth:{hashed}"
+
+
+def _supervised():
+    return Exists(GuardianLink.objects.filter(teen=OuterRef("teen"), status=LinkStatus.ACTIVE))
+
+
+def device_for_token(*, token: str) -> Device | None:
+    """The active device holding `token`, with its teen loaded and `supervised` (the teen has an
+    active guardian) annotated; None for an unknown, malformed or revoked token."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    hashed = token_hash(token)
+    device = cache.get(_cache_key(hashed))
+    if device is None:
+        device = (
+            Device.objects.select_related("teen")
+            .annotate(supervised=_supervised())
+            .filter(token_hash=hashed, revoked_at__isnull=True, teen__is_active=True)
+            .first()
+        )
+        if device is None:
+            return None
+        cache.set(_cache_key(hashed), device, DEVICE_AUTH_CACHE_SECONDS)
+    return device
+
+
+def device_seen(*, device: Device, now: datetime | None = None) -> bool:
+    """Record that the device was heard from; False if it was revoked meanwhile. Writes at most
+    once per LAST_SEEN_RESOLUTION, and clears a "silent" notice so the next silence is told."""
+    now = now or timezone.now()
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
+        return True
+    updated = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
+        last_seen_at=now, silent_notified_at=None
+    )
+    if not updated:
+        cache.delete(_cache_key(device.token_hash))
+        return False
+    device.last_seen_at = now
+    device.silent_notified_at = None
+    cache.set(_cache_key(device.token_hash), device, DEVICE_AUTH_CACHE_SECONDS)
+    return True
+
+
+def _forget(device: Device) -> None:
+    key = _cache_key(device.token_hash)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+@receiver(post_delete, sender=Device, dispatch_uid="device_forget_on_delete")
+def _device_deleted(sender, instance: Device, **kwargs) -> None:
+    cache.delete(_cache_key(instance.token_hash))
+
+
+# --- Reads ------------------------------------------------------------------------------------
+
+
+def devices_for_teen(*, teen: User, include_revoked: bool = False) -> QuerySet[Device]:
+    qs = Device.objects.filter(teen=teen)
+    if not include_revoked:
+        qs = qs.filter(revoked_at__isnull=True)
+    return qs.order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """What a guardian or the teen reads about one device: did it apply the current rules?"""
+
+    device: Device
+    applied: bool
+    applied_at: datetime | None  # when it acknowledged the current version
+    last_seen_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        if self.device.revoked_at is not None:
+            return "revoked"
+        if self.device.last_seen_at is None:
+            return "never_connected"
+        return "applied" if self.applied else "not_applied"
+
+
+def device_statuses(
+    *, teen: User, version: str | None = None, now: datetime | None = None
+) -> list[DeviceStatus]:
+    """The teen's active devices with "applied or not", comparing each device's acknowledged
+    version with the current effective-policy version (computed here unless given)."""
+    devices = list(devices_for_teen(teen=teen))
+    if not devices:
+        return []
+    if version is None:
+        from controls.selectors import effective_policy_for_teen
+
+        version = effective_policy_for_teen(teen=teen, now=now).version
+    return [
+        DeviceStatus(
+            device=device,
+            applied=bool(device.acked_version) and device.acked_version == version,
+            applied_at=device.acked_at if device.acked_version == version else None,
+            last_seen_at=device.last_seen_at,
+        )
+        for device in devices
+    ]
+
+
+def user_may_manage_devices_of(*, user: User, teen: User) -> bool:
+    return user.pk == teen.pk or is_guardian_of(guardian=user, teen=teen)
+
+
+# --- Writes -----------------------------------------------------------------------------------
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Give the device a name, e.g. “Tom's phone”."})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": f"Keep the name to {NAME_MAX_LENGTH} characters."})
+    return name
+
+
+def device_register(
+    *, teen: User, actor: User, name: str, platform: str, now: datetime | None = None
+) -> tuple[Device, str]:
+    """Register a device for `teen` (by the teen or one of their guardians). Returns the device
+    and its token, which exists only in this return value: show it once."""
+    from controls.audit import audit_record
+
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    try:
+        name = _clean_name(name)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if platform not in Platform.values:
+        errors["platform"] = "Choose the kind of device."
+    if errors:
+        raise ValidationError(errors)
+    if not teen.is_teen:
+        raise ValidationError({"teen": "Devices can only be registered for a teen."})
+    if not user_may_manage_devices_of(user=actor, teen=teen):
+        raise ValidationError({"teen": "You cannot register devices for this account."})
+
+    with transaction.atomic():
+        # Lock the teen's row so two registrations at once cannot pass the cap together.
+        User.objects.select_for_update().filter(pk=teen.pk).first()
+        if devices_for_teen(teen=teen).count() >= MAX_ACTIVE_DEVICES_PER_TEEN:
+            raise ValidationError(
+                {
+                    "name": f"A teen can have at most {MAX_ACTIVE_DEVICES_PER_TEEN} devices; "
+                    "remove one you no longer use first."
+                }
+            )
+        token, prefix = _token_new()
+        device = Device.objects.create(
+            teen=teen,
+            name=name,
+            platform=platform,
+            token_prefix=prefix,
+            token_hash=token_hash(token),
+            created_at=now,
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            teen=teen,
+            action="device.registered",
+            summary=f"{actor.display_name} registered the device “{name}” "
+            f"({device.get_platform_display()})",
+            after={"name": name, "platform": platform},
+            extra={"device_id": device.pk},
+        )
+    return device, token
+
+
+def device_rename(*, device: Device, actor: User, name: str) -> Device:
+    from controls.audit import audit_record
+
+    name = _clean_name(name)
+    if device.revoked_at is not None:
+        raise ValidationError({"name": "This device was removed; register it again instead."})
+    if name == device.name:
+        return device
+    before = device.name
+    with transaction.atomic():
+        Device.objects.filter(pk=device.pk).update(name=name)
+        device.name = name
+        audit_record(
+            actor=actor,
+            teen=device.teen,
+            action="device.renamed",
+            summary=f"{actor.display_name} renamed the device “{before}” to “{name}”",
+            before={"name": before},
+            after={"name": name},
+            extra={"device_id": device.pk},
+        )
+        _forget(device)
+    return device
+
+
+def device_revoke(*, device: Device, actor: User, now: datetime | None = None) -> bool:
+    """Revoke the device's token (it gets 401 from then on). Safe to call twice; returns whether
+    this call revoked it. When the teen removes a device, every guardian is told: the device no
+    longer applies their rules."""
+    from controls.audit import audit_record
+    from controls.models import NotificationKind
+    from controls.notifications import notify
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        revoked = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        _forget(device)
+        if not revoked:
+            return False
+        device.revoked_at = now
+        teen = device.teen
+        audit_record(
+            actor=actor,
+            teen=teen,
+            action="device.revoked",
+            summary=f"{actor.display_name} removed the device “{device.name}”; "
+            "its token no longer works",
+            extra={"device_id": device.pk},
+        )
+        if actor.pk == teen.pk:
+            for guardian in guardians_for_teen(teen=teen):
+                notify(
+                    recipient=guardian,
+                    kind=NotificationKind.DEVICE_NOT_APPLIED,
+                    title=f"{teen.display_name} removed the device “{device.name}”",
+                    body="It no longer reports usage or applies your rules. "
+                    "If that was not agreed, talk with them about it.",
+                    teen=teen,
+                    dedupe_key=f"device-revoked:{device.pk}",
+                    now=now,
+                )
+    return True

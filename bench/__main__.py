@@ -1,0 +1,518 @@
+"""`make bench` (`python -m bench`): the hot paths against a no-op view, in one run.
+
+1. Chooses the engines: PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set, SQLite and
+   the filesystem broker otherwise (and says which).
+2. Resets the benchmark's own database (never the one in DATABASE_URL unless its name contains
+   "bench": otherwise `<name>_bench` on the same server), migrates, seeds.
+3. Starts gunicorn on 127.0.0.1 with production-like settings (DEBUG off, a generated
+   SECRET_KEY, one worker per core) and the benchmark's URLs (the project's + a no-op view).
+4. Drives each path with wrk for a bounded time and prints requests/s, p50, p99, database
+   queries per request and the ratio to the no-op view; then the enforcement figures (with a
+   real Celery worker, Redis only), the beat sweep over 100,000 teens, and the workers' memory.
+
+Everything runs on loopback, is bounded in time, and stops its processes on exit, failure,
+Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.runner import (
+    HOST,
+    BenchError,
+    Processes,
+    child_pids,
+    ensure_wrk,
+    free_port,
+    install_signal_handlers,
+    rss_mb,
+    run_wrk,
+    start_gunicorn,
+    wait_for_http,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var" / "bench"
+MEMORY_TARGET_MB = 150
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the hot paths against a no-op view (see docs/benchmarks.md).",
+    )
+    parser.add_argument("--families", type=int, default=1000, help="families to seed (1000)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per path")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per path")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--wrk-threads", type=int, default=min(2, cores), help="wrk threads")
+    parser.add_argument("--workers", type=int, default=cores, help="gunicorn workers (cores)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument(
+        "--paths",
+        default="all",
+        help="comma-separated: policy_200,policy_304,usage_1,usage_10,dashboard,teen_page",
+    )
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="keep the database seeded by the previous run with the same --families",
+    )
+    parser.add_argument("--history-days", type=int, default=28, help="days of daily totals")
+    parser.add_argument("--event-days", type=int, default=2, help="days of per-minute events")
+    parser.add_argument(
+        "--enforcement-teens", type=int, default=200, help="teens in the enforcement figure"
+    )
+    parser.add_argument(
+        "--sweep-teens", type=int, default=100_000, help="teens in the beat-sweep figure (0: skip)"
+    )
+    parser.add_argument(
+        "--max-minutes", type=int, default=90, help="stop everything after this long (90)"
+    )
+    parser.add_argument("--output", type=Path, help="where to write the JSON record")
+    args = parser.parse_args(argv)
+    if args.families < 2 or args.duration <= 0 or args.connections < 1:
+        parser.error("--families must be >= 2, --duration > 0, --connections >= 1")
+    args.enforcement_teens = min(args.enforcement_teens, args.families // 2)
+    return args
+
+
+# --- Engines and the environment of every process ------------------------------------------
+
+
+def bench_database_url(url: str) -> str:
+    """The benchmark's own database on the server of DATABASE_URL: it is dropped and recreated,
+    so it is never the deployment's database."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if "bench" not in name:
+        name = f"{name}_bench"
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise BenchError(f"cannot recreate PostgreSQL database {name!r}: {exc}") from exc
+
+
+def redis_db(url: str) -> int:
+    path = urlsplit(url).path.lstrip("/")
+    return int(path) if path.isdigit() else 0
+
+
+def describe_engines(database_url: str, redis_url: str) -> list[str]:
+    lines = []
+    if database_url:
+        parts = urlsplit(database_url)
+        lines.append(
+            f"database: PostgreSQL, database {parts.path.lstrip('/')!r} on "
+            f"{parts.hostname}:{parts.port or 5432} (DATABASE_URL is set; recreated by the bench)"
+        )
+    else:
+        lines.append(
+            f"database: SQLite {VAR_DIR / 'db.sqlite3'} (DATABASE_URL not set; set it to "
+            "measure PostgreSQL)"
+        )
+    if redis_url:
+        lines.append(
+            f"broker and cache: Redis db {redis_db(redis_url)} (REDIS_URL is set; flushed by the "
+            "bench)"
+        )
+    else:
+        lines.append(
+            "broker and cache: Celery's filesystem broker and a file cache under var/bench "
+            "(REDIS_URL not set; the enforcement figure needs Redis and is skipped)"
+        )
+    return lines
+
+
+def load_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def server_environment(*, secret_key: str, database_url: str, redis_url: str) -> dict[str, str]:
+    """Production-like settings for every process (server, worker, this one), on loopback."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "familypairing.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secret_key,
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "ROOT_URLCONF": "bench.urls",
+        "VAR_DIR": str(VAR_DIR),
+        "STATIC_ROOT": str(VAR_DIR / "static"),
+        "SITE_URL": f"http://{HOST}",
+        "LOG_LEVEL": "WARNING",
+        "SEED_DEMO": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "PYTHONPATH": str(BASE_DIR),
+    }
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+# --- The run ----------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(args: argparse.Namespace, processes: Processes) -> int:
+    wrk = ensure_wrk()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    raw_database_url = os.environ.get("DATABASE_URL", "").strip()
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    database_url = bench_database_url(raw_database_url) if raw_database_url else ""
+    if redis_url and redis_db(redis_url) == 0:
+        raise BenchError(
+            "REDIS_URL points at Redis database 0, which the bench would flush: give the bench a "
+            "database of its own, e.g. REDIS_URL=redis://127.0.0.1:6379/9"
+        )
+    backend = "postgresql" if database_url else "sqlite"
+    cores = os.cpu_count() or 1
+    say("== Family Pairing benchmark")
+    for line in describe_engines(database_url, redis_url):
+        say("  " + line)
+    say(
+        f"  server: gunicorn on {HOST}, {args.workers} {args.worker_class} worker(s) "
+        f"on {cores} core(s); load: wrk, {args.wrk_threads} thread(s), {args.connections} "
+        f"connections, {args.duration:g} s per path after {args.warmup:g} s of warm-up"
+    )
+
+    state_file = VAR_DIR / f"state-{backend}.json"
+    state = load_state(state_file) if args.reuse_data else {}
+    reuse = bool(state) and state.get("families") == args.families
+    if args.reuse_data and not reuse:
+        say("  --reuse-data: no matching data set from an earlier run, seeding afresh")
+    secret_key = state["secret_key"] if reuse else secrets.token_urlsafe(50)
+    env = server_environment(secret_key=secret_key, database_url=database_url, redis_url=redis_url)
+    os.environ.update(env)
+
+    if not reuse:
+        if database_url:
+            reset_postgres(database_url)
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                (VAR_DIR / f"db.sqlite3{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(VAR_DIR / "cache", ignore_errors=True)
+        shutil.rmtree(VAR_DIR / "celery", ignore_errors=True)
+    for folder in ("celery/queue", "celery/processed", "mail", "cache"):
+        (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
+
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import figures
+    from bench.paths import build_paths, count_queries, noop_path, session_cookie
+    from bench.report import PathResult, Target, format_table, record_of, save
+    from bench.seed import SeededDevice, seed
+
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    if redis_url:
+        cache.clear()  # FLUSHDB of the bench's Redis database: cached state of an older seed
+    say(f"  migrated and collected static files ({time.monotonic() - t0:.0f} s)")
+
+    if reuse:
+        say(f"  reusing the data set of {args.families:,} families seeded {state['seeded_at']}")
+    else:
+        say(f"  seeding {args.families:,} families ...")
+        result = seed(
+            families=args.families,
+            history_days=args.history_days,
+            event_days=args.event_days,
+            enforcement_teens=args.enforcement_teens,
+            progress=lambda message: say("    " + message),
+        )
+        state = {
+            "secret_key": secret_key,
+            "families": args.families,
+            "database": database_url or "sqlite",
+            "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": {
+                "families": result.families,
+                "guardians": result.guardians,
+                "teens": result.teens,
+                "devices": result.devices,
+                "rows": result.rows,
+                "seconds": round(result.seconds, 1),
+            },
+            "dashboard_guardian_id": result.dashboard_guardian_id,
+            "teen_page_teen_id": result.teen_page_teen_id,
+            "load_devices": [asdict(d) for d in result.load_devices],
+            "enforcement_devices": [asdict(d) for d in result.enforcement_devices],
+            "sweep_teens_seeded": 0,
+        }
+        state_file.write_text(json.dumps(state, indent=1))
+        rows = sum(result.rows.values())
+        say(
+            f"  seeded {result.families:,} families: {result.guardians:,} guardians, "
+            f"{result.teens:,} teens, {result.devices:,} devices, {rows:,} rows in "
+            f"{result.seconds:.0f} s"
+        )
+
+    from accounts.models import User
+
+    load_devices = [SeededDevice(**d) for d in state["load_devices"]]
+    enforcement_devices = [SeededDevice(**d) for d in state["enforcement_devices"]]
+    dashboard_cookie = session_cookie(User.objects.get(pk=state["dashboard_guardian_id"]))
+    teen_cookie = session_cookie(User.objects.get(pk=state["teen_page_teen_id"]))
+
+    wanted = None if args.paths == "all" else set(args.paths.split(","))
+    paths = [
+        path
+        for path in build_paths(
+            load_devices=load_devices,
+            dashboard_cookie=dashboard_cookie,
+            teen_cookie=teen_cookie,
+            postgres=bool(database_url),
+        )
+        if wanted is None or path.key in wanted
+    ]
+    queries: dict[str, tuple[int | None, int | None]] = {}
+    for path in [noop_path(), *paths]:
+        queries[path.key] = count_queries(path)
+        status = queries[path.key][1]
+        if status is not None and status != path.expected_status:
+            say(f"  warning: {path.label} answered {status} in-process, not {path.expected_status}")
+    dashboard_independent = figures.dashboard_queries_independent_of_teens(
+        guardian_id=state["dashboard_guardian_id"]
+    )
+    connection.close()
+
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    gunicorn_env = {**os.environ, **env}
+    server = start_gunicorn(
+        processes,
+        env=gunicorn_env,
+        port=port,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+        log=VAR_DIR / "gunicorn.log",
+    )
+    wait_for_http(base_url + "/bench/noop", timeout=60, process=server)
+    say(f"  gunicorn ready on {base_url} (pid {server.pid}, log var/bench/gunicorn.log)")
+
+    data_dir = VAR_DIR / "wrk"
+    data_dir.mkdir(exist_ok=True)
+    wrk_log = VAR_DIR / "wrk.log"
+    wrk_log.write_text("")
+    os.environ["BENCH_THREADS"] = str(args.wrk_threads)
+
+    def drive(path) -> PathResult:
+        data = path.write_data(data_dir, args.wrk_threads)
+        saved = {k: os.environ.get(k) for k in path.env}
+        os.environ.update(path.env)
+        try:
+            if args.warmup > 0:
+                run_wrk(
+                    wrk,
+                    url=base_url + path.url,
+                    script=path.script,
+                    data=data,
+                    duration=args.warmup,
+                    connections=args.connections,
+                    threads=args.wrk_threads,
+                    log=wrk_log,
+                )
+            measured = run_wrk(
+                wrk,
+                url=base_url + path.url,
+                script=path.script,
+                data=data,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.wrk_threads,
+                log=wrk_log,
+            )
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        row = PathResult(
+            key=path.key,
+            label=path.label,
+            rps=measured.rps,
+            p50_ms=measured.p50_ms,
+            p99_ms=measured.p99_ms,
+            requests=measured.requests,
+            queries=queries[path.key][0],
+            expected_status=path.expected_status,
+            statuses=measured.statuses,
+            socket_errors={k: v for k, v in measured.socket_errors.items() if v},
+            target=path.target,
+        )
+        say(
+            f"  {path.label:<32} {measured.rps:8,.0f} req/s  p50 {measured.p50_ms:6.1f} ms  "
+            f"p99 {measured.p99_ms:6.1f} ms  statuses {measured.statuses}"
+        )
+        return row
+
+    say("== Load (wrk on loopback)")
+    noop_first = drive(noop_path())
+    results = [drive(path) for path in paths]
+    noop_last = drive(noop_path())
+    noop_rps = (noop_first.rps + noop_last.rps) / 2
+    noop_row = PathResult(
+        key="noop",
+        label="no-op reference view",
+        rps=noop_rps,
+        p50_ms=(noop_first.p50_ms + noop_last.p50_ms) / 2,
+        p99_ms=max(noop_first.p99_ms, noop_last.p99_ms),
+        requests=noop_first.requests + noop_last.requests,
+        queries=queries["noop"][0],
+        expected_status=200,
+        statuses={
+            k: noop_first.statuses.get(k, 0) + noop_last.statuses.get(k, 0)
+            for k in {*noop_first.statuses, *noop_last.statuses}
+        },
+        socket_errors={},
+        target=Target(),
+        ratio=1.0,
+        extra={"first_rps": noop_first.rps, "last_rps": noop_last.rps},
+    )
+    for row in results:
+        row.ratio = row.rps / noop_rps if noop_rps else None
+        if row.key == "dashboard":
+            row.extra["queries_independent_of_teens"] = dashboard_independent
+            if not dashboard_independent.get("independent"):
+                row.target.note = "MISSED: queries grow with teens"
+
+    workers = child_pids(server.pid)
+    memory = {pid: rss_mb(pid) for pid in workers}
+    worker_rss = max((mb for mb in memory.values() if mb is not None), default=None)
+
+    enforcement = {
+        "skipped": "REDIS_URL is not set: the enforcement figure needs a real worker on Redis"
+    }
+    if redis_url and args.enforcement_teens:
+        say("== Enforcement (a real Celery worker on Redis)")
+        enforcement = figures.enforcement_latency(
+            processes=processes,
+            env=gunicorn_env,
+            base_url=base_url,
+            devices=enforcement_devices,
+            log=VAR_DIR / "celery.log",
+            say=say,
+        )
+    elif not args.enforcement_teens:
+        enforcement = {"skipped": "--enforcement-teens 0"}
+    processes.stop_all()
+
+    sweep = {"skipped": "--sweep-teens 0"}
+    if args.sweep_teens:
+        say(f"== Beat sweep over {args.sweep_teens:,} teens")
+        sweep = figures.sweep(target_teens=args.sweep_teens, state=state, say=say)
+        state_file.write_text(json.dumps(state, indent=1))
+
+    table_rows = [noop_row, *results]
+    say("")
+    say(f"== Results: {args.families:,} families, {backend}, {cores} cores")
+    say(format_table(table_rows))
+    say("")
+    say(f"noop req/s: first {noop_first.rps:,.0f}, last {noop_last.rps:,.0f} (ratio uses the mean)")
+    if "dashboard" in queries:
+        say(f"dashboard queries by teens linked: {dashboard_independent}")
+    if worker_rss is not None:
+        verdict = "met" if worker_rss <= MEMORY_TARGET_MB else "MISSED"
+        say(
+            f"gunicorn worker memory after the run: {worker_rss:.0f} MB RSS (max of "
+            f"{len(memory)} workers; target <= {MEMORY_TARGET_MB} MB: {verdict})"
+        )
+    say(figures.describe_enforcement(enforcement))
+    say(figures.describe_sweep(sweep))
+
+    output = args.output or VAR_DIR / f"results-{backend}-{args.families}.json"
+    save(
+        output,
+        record_of(
+            table_rows,
+            families=args.families,
+            backend=backend,
+            redis=bool(redis_url),
+            cores=cores,
+            workers=args.workers,
+            worker_class=args.worker_class,
+            connections=args.connections,
+            duration=args.duration,
+            seed=state.get("seed"),
+            memory_mb={str(k): v for k, v in memory.items()},
+            worker_rss_mb=worker_rss,
+            dashboard_queries=dashboard_independent,
+            enforcement=enforcement,
+            sweep=sweep,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ),
+    )
+    say(f"saved {output.relative_to(BASE_DIR) if output.is_relative_to(BASE_DIR) else output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    install_signal_handlers()
+    processes = Processes()
+
+    def out_of_time(signum, frame):
+        raise BenchError(f"the run took longer than --max-minutes {args.max_minutes}")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(args.max_minutes * 60)
+    try:
+        return run(args, processes)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; stopping the server and workers", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+        processes.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

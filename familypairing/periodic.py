@@ -11,6 +11,15 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "controls.tasks.notifications_deliver_due",
         {"minute": "*"},
     ),
+    "Lapse unanswered more-time requests at the end of the teen's day": (
+        "controls.request_tasks.time_requests_lapse",
+        {"minute": "*/5"},
+    ),
+    # Hourly: each guardian's report goes out at 18:00 on Sunday in their own time zone.
+    "Send weekly reports (Sunday 18:00 local)": (
+        "controls.request_tasks.weekly_reports_send_due",
+        {"minute": "0"},
+    ),
 }
 
 

@@ -4,10 +4,21 @@ from datetime import date
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ADULT_AGE, TEEN_MIN_AGE, User
+from accounts.models import (
+    ADULT_AGE,
+    TEEN_MIN_AGE,
+    AttemptCounter,
+    GuardianLink,
+    InvitationStatus,
+    PairingInvitation,
+    UnlinkRequest,
+    User,
+)
 
 
 def _years_ago(years: int) -> date:
@@ -91,3 +102,171 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="age")
     def age_display(self, user: User) -> int | None:
         return user.age()
+
+
+# --- Pairing: invitations, links and unlink requests (support views; codes are never shown) -------
+
+
+class InvitationOpenFilter(admin.SimpleListFilter):
+    title = _("usable now")
+    parameter_name = "usable"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Usable (waiting, not expired)")), ("no", _("Not usable"))]
+
+    def queryset(self, request, queryset: QuerySet[PairingInvitation]):
+        usable = Q(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(usable)
+        if self.value() == "no":
+            return queryset.exclude(usable)
+        return queryset
+
+
+@admin.register(PairingInvitation)
+class PairingInvitationAdmin(admin.ModelAdmin):
+    # No token, code, hash or sealed copy anywhere in here: support never needs a live code.
+    list_display = [
+        "id",
+        "parent",
+        "status",
+        "created_at",
+        "expires_at",
+        "answered_by",
+        "answered_at",
+    ]
+    list_filter = [InvitationOpenFilter, "status", "created_at"]
+    list_select_related = ["parent", "answered_by"]
+    search_fields = ["parent__email", "parent__display_name", "answered_by__email"]
+    date_hierarchy = "created_at"
+    fields = ["parent", "status", "created_at", "expires_at", "answered_by", "answered_at"]
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # invitations are made by parents, with a code only they see
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected waiting invitations"))
+    def revoke_selected(self, request, queryset: QuerySet[PairingInvitation]) -> None:
+        from accounts.pairing import pairing_invitation_revoke
+
+        revoked = 0
+        for invitation in queryset.filter(status=InvitationStatus.PENDING).select_related("parent"):
+            pairing_invitation_revoke(invitation=invitation, parent=invitation.parent)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} invitation(s).")
+
+
+class UnlinkRequestInline(admin.TabularInline):
+    model = UnlinkRequest
+    fields = ["created_at", "status", "decided_by", "decided_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(GuardianLink)
+class GuardianLinkAdmin(admin.ModelAdmin):
+    """Read-only: links change only through pairing and unlinking, which notify and audit."""
+
+    list_display = [
+        "id",
+        "parent",
+        "teen",
+        "status",
+        "created_at",
+        "approved_at",
+        "ended_at",
+        "end_reason",
+    ]
+    list_filter = ["status", "end_reason", "created_at"]
+    list_select_related = ["parent", "teen"]
+    search_fields = ["parent__email", "parent__display_name", "teen__email", "teen__display_name"]
+    date_hierarchy = "created_at"
+    fields = [
+        "parent",
+        "teen",
+        "status",
+        "invitation",
+        "created_at",
+        "approved_at",
+        "approved_by",
+        "ended_at",
+        "ended_by",
+        "end_reason",
+        "history",
+    ]
+    readonly_fields = fields
+    inlines = [UnlinkRequestInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a link needs the teen's consent, given through pairing
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # ending a link must notify and audit; deleting would do neither
+
+    @admin.display(description=_("history"))
+    def history(self, link: GuardianLink) -> str:
+        from controls.models import AuditEvent
+
+        events = AuditEvent.objects.filter(
+            teen_id=link.teen_id, action__startswith="link.", details__link_id=link.pk
+        ).order_by("created_at", "id")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{event.created_at:%Y-%m-%d %H:%M:%S} UTC",
+                    event.actor_label,
+                    event.action,
+                    event.summary,
+                )
+                for event in events
+            ),
+        )
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>when</th><th>who</th><th>action</th><th>what</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+
+@admin.register(UnlinkRequest)
+class UnlinkRequestAdmin(admin.ModelAdmin):
+    list_display = ["id", "link", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "created_at"]
+    list_select_related = ["link__parent", "link__teen", "decided_by"]
+    search_fields = ["link__teen__email", "link__parent__email"]
+    fields = ["link", "status", "created_at", "decided_by", "decided_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AttemptCounter)
+class AttemptCounterAdmin(admin.ModelAdmin):
+    """Failed pairing guesses per (hashed) account or address; delete rows to lift a lockout."""
+
+    list_display = ["scope", "key_hash", "window_start", "count"]
+    list_filter = ["scope"]
+    readonly_fields = ["scope", "key_hash", "window_start", "count"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

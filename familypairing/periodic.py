@@ -20,6 +20,12 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "controls.request_tasks.weekly_reports_send_due",
         {"minute": "0"},
     ),
+    "Expire pairing invitations": ("accounts.tasks.pairing_invitations_expire", {"minute": "*"}),
+    # Hourly, not once a day: a teen turns 18 at their own local midnight, in any time zone.
+    "End supervision when a teen turns 18": (
+        "accounts.tasks.guardian_links_end_at_18",
+        {"minute": "5"},
+    ),
 }
 
 

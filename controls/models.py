@@ -341,6 +341,7 @@ class NotificationKind(models.TextChoices):
     DEVICE_SILENT = "device_silent", "Device silent"
     RULE_CHANGED = "rule_changed", "Rule changed by another guardian"
     ACCOUNT = "account", "Account"
+    WEEKLY_REPORT = "weekly_report", "Weekly report"
 
 
 class Notification(models.Model):

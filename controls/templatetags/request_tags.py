@@ -1,17 +1,103 @@
-"""{% time_requests_panel teen %} and {% usage_charts teen %} (filled by the requests feature)."""
+"""{% time_requests_panel teen %} and {% usage_charts teen %}: the more-time panel and the usage
+charts, placed on the guardian's teen page and on the teen's own page."""
 
 from __future__ import annotations
 
 from django import template
 
+from accounts.selectors import guardians_for_teen
+from controls.models import DayGrant
+from controls.request_selectors import time_requests_for_teen
+from controls.requests import (
+    REASON_MAX_LENGTH,
+    REQUEST_MINUTES,
+    minutes_label,
+    time_request_wait_until,
+)
+from controls.selectors import effective_policy_for_teen
+
 register = template.Library()
+
+RECENT_REQUESTS = 5
+
+
+def duration_label(seconds: int | None) -> str:
+    """ "1 h 05 min", "42 min", "less than a minute"."""
+    if seconds is None:
+        return "no limit"
+    minutes = seconds // 60
+    if minutes < 1:
+        return "less than a minute" if seconds else "0 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def time_left_label(policy) -> str:
+    if policy.reason == "downtime":
+        return f"Downtime: {policy.downtime_name}"
+    if policy.seconds_left is None:
+        return "No limit today"
+    if policy.limit_reached:
+        return "Time's up for today"
+    return f"{duration_label(policy.seconds_left)} left today"
+
+
+def time_requests_panel_context(*, teen, user) -> dict:
+    """Everything the panel shows; also used by the page that refreshes it in place."""
+    policy = effective_policy_for_teen(teen=teen)
+    requests = list(time_requests_for_teen(teen=teen)[:RECENT_REQUESTS])
+    pending = next((r for r in requests if r.status == "pending"), None)
+    viewer_is_teen = user.pk == teen.pk
+    grants = list(
+        DayGrant.objects.filter(teen=teen, local_date=policy.local_date).select_related(
+            "granted_by"
+        )
+    )
+    used_percent = None
+    if policy.limit_seconds:
+        used_percent = min(100, round(100 * policy.used_seconds / policy.limit_seconds))
+    return {
+        "teen": teen,
+        "user": user,
+        "viewer_is_teen": viewer_is_teen,
+        "has_guardians": guardians_for_teen(teen=teen).exists() if viewer_is_teen else True,
+        "policy": policy,
+        "time_left": time_left_label(policy),
+        "used_label": duration_label(policy.used_seconds),
+        "limit_label": duration_label(policy.limit_seconds),
+        "used_percent": used_percent,
+        "pending": pending,
+        "pending_label": minutes_label(pending.minutes) if pending else "",
+        "recent": requests,
+        "grants": grants,
+        "wait_until": time_request_wait_until(teen=teen) if viewer_is_teen else None,
+        "minute_choices": REQUEST_MINUTES,
+        "reason_max": REASON_MAX_LENGTH,
+    }
 
 
 @register.inclusion_tag("controls/_time_requests_panel.html", takes_context=True)
 def time_requests_panel(context, teen):
-    return {"teen": teen, "request": context.get("request"), "user": context.get("user")}
+    data = time_requests_panel_context(teen=teen, user=context["user"])
+    data["request"] = context.get("request")
+    return data
 
 
 @register.inclusion_tag("controls/_usage_charts.html", takes_context=True)
 def usage_charts(context, teen):
-    return {"teen": teen, "request": context.get("request"), "user": context.get("user")}
+    from controls.charts import usage_charts_for_teen
+
+    return {
+        "teen": teen,
+        "request": context.get("request"),
+        "user": context.get("user"),
+        "charts": usage_charts_for_teen(teen=teen),
+    }
+
+
+@register.filter
+def request_minutes(minutes):
+    return minutes_label(minutes)

@@ -1,0 +1,490 @@
+"""More-time requests, grants, notifications and your data in the API (`/api/v1/…`).
+
+Thin: every rule is in `controls.requests`, `controls.inbox` and `controls.data_rights`, the same
+functions the pages call. Guardians list and answer their teens' requests and give time; teens
+ask and see their own; everyone reads their notifications and exports their data.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import teen_for_guardian, teens_for_guardian
+from controls.data_rights import account_delete, user_data_export
+from controls.inbox import (
+    InboxFilters,
+    email_preferences_for_user,
+    email_preferences_set,
+    kinds_for_user,
+    notifications_filtered,
+)
+from controls.models import NotificationKind, TimeRequest, TimeRequestStatus
+from controls.notifications import notification_mark_read
+from controls.request_selectors import time_request_for_user
+from controls.requests import (
+    GRANT_MAX_MINUTES,
+    NOTE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    REQUEST_MINUTES,
+    day_grant_create,
+    time_request_approve,
+    time_request_create,
+    time_request_deny,
+)
+from controls.selectors import notification_unread_count
+from familypairing.api import ErrorSerializer
+
+MAX_LIST = 100
+
+# --- serializers -----------------------------------------------------------------------------
+
+
+class PersonNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class TimeRequestSerializer(serializers.ModelSerializer):
+    teen = PersonNameSerializer()
+    answered_by = PersonNameSerializer(allow_null=True)
+    minutes = serializers.IntegerField(
+        allow_null=True, help_text="15, 30 or 60; null means the rest of today."
+    )
+    device = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimeRequest
+        fields = [
+            "id",
+            "teen",
+            "device",
+            "local_date",
+            "minutes",
+            "reason",
+            "status",
+            "created_at",
+            "answered_by",
+            "answered_at",
+            "note",
+        ]
+
+    def get_device(self, obj) -> str | None:
+        return obj.device.name if obj.device_id and obj.device else None
+
+
+class TimeRequestCreateSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(
+        allow_null=True, help_text=f"One of {list(REQUEST_MINUTES)}, or null for the rest of today."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default=""
+    )
+
+
+class ApproveSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=GRANT_MAX_MINUTES,
+        help_text="Give a different amount than asked (default: what the teen asked for).",
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default=""
+    )
+
+
+class DenySerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        default="",
+        help_text="Shown to the teen.",
+    )
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Who answered first, or that the request lapsed.")
+    time_request = TimeRequestSerializer()
+
+
+class GrantInputSerializer(serializers.Serializer):
+    bonus_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=GRANT_MAX_MINUTES
+    )
+    no_limit = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("no_limit") and not attrs.get("bonus_minutes"):
+            raise serializers.ValidationError(
+                {"bonus_minutes": "Give bonus minutes, or set no_limit to lift today's limit."}
+            )
+        return attrs
+
+
+class GrantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    local_date = serializers.DateField()
+    bonus_minutes = serializers.IntegerField()
+    no_limit = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=NotificationKind.choices)
+    title = serializers.CharField()
+    body = serializers.CharField()
+    link = serializers.CharField()
+    teen = PersonNameSerializer(allow_null=True)
+    delivered_at = serializers.DateTimeField(source="deliver_at")
+    read_at = serializers.DateTimeField(allow_null=True)
+    time_request_id = serializers.SerializerMethodField()
+
+    def get_time_request_id(self, obj) -> int | None:
+        from controls.inbox import time_request_id_from
+
+        return time_request_id_from(obj)
+
+
+class NotificationPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    unread = serializers.IntegerField()
+    results = NotificationSerializer(many=True)
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        allow_null=True,
+        max_length=1000,
+        help_text="Notification ids; leave out to mark all read.",
+    )
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class UnreadSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
+class PreferencesSerializer(serializers.Serializer):
+    email = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="E-mail on/off per notification kind the user can receive.",
+    )
+
+
+class DeleteAccountSerializer(serializers.Serializer):
+    password = serializers.CharField(style={"input_type": "password"})
+    confirm = serializers.BooleanField(help_text="Must be true.")
+
+
+def _bad_request(exc: ValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    )
+
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not one of your teens' requests.")
+UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="Not signed in.")
+
+# --- time requests ---------------------------------------------------------------------------
+
+
+class TimeRequestListView(APIView):
+    @extend_schema(
+        summary="More-time requests: a guardian's teens' or a teen's own, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=TimeRequestStatus.values),
+            OpenApiParameter("teen", int, description="Guardians: only this teen."),
+        ],
+        responses={200: TimeRequestSerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        if user.is_teen:
+            qs = TimeRequest.objects.filter(teen=user)
+        else:
+            qs = TimeRequest.objects.filter(teen__in=teens_for_guardian(guardian=user))
+            teen_id = request.query_params.get("teen")
+            if teen_id:
+                qs = qs.filter(teen_id=teen_for_guardian(guardian=user, teen_id=teen_id).pk)
+        wanted = request.query_params.get("status")
+        if wanted in TimeRequestStatus.values:
+            qs = qs.filter(status=wanted)
+        qs = qs.select_related("teen", "answered_by", "device")[:MAX_LIST]
+        return Response(TimeRequestSerializer(qs, many=True).data)
+
+    @extend_schema(
+        summary="Ask for more time today (teens)",
+        request=TimeRequestCreateSerializer,
+        responses={
+            201: TimeRequestSerializer,
+            400: OpenApiResponse(
+                description="Bad minutes or reason, a request already open, or the wait after "
+                "a denial (field-named errors)."
+            ),
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(ErrorSerializer, description="Only a teen asks."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not request.user.is_teen:
+            raise exceptions.PermissionDenied("Only a teen asks for more time.")
+        data = TimeRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            time_request = time_request_create(teen=request.user, **data.validated_data)
+        except ValidationError as exc:
+            raise _bad_request(exc) from None
+        return Response(TimeRequestSerializer(time_request).data, status=status.HTTP_201_CREATED)
+
+
+class TimeRequestDetailView(APIView):
+    @extend_schema(
+        summary="One more-time request",
+        responses={200: TimeRequestSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, time_request_id: int) -> Response:
+        time_request = time_request_for_user(user=request.user, time_request_id=time_request_id)
+        return Response(TimeRequestSerializer(time_request).data)
+
+
+class _AnswerView(APIView):
+    input_serializer: type[serializers.Serializer]
+
+    def _answer(self, request: Request, time_request_id: int, answer) -> Response:
+        time_request = time_request_for_user(user=request.user, time_request_id=time_request_id)
+        if time_request.teen_id == request.user.pk:
+            raise exceptions.PermissionDenied("A teen cannot answer their own request.")
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            answer(time_request=time_request, guardian=request.user, **data.validated_data)
+        except ValidationError as exc:
+            time_request.refresh_from_db()
+            if time_request.status != TimeRequestStatus.PENDING:
+                return Response(
+                    {
+                        "detail": " ".join(exc.message_dict.get("request", exc.messages)),
+                        "time_request": TimeRequestSerializer(time_request).data,
+                    },
+                    status=status.HTTP_409_CONFLICT,
+                )
+            raise _bad_request(exc) from None
+        time_request.refresh_from_db()
+        return Response(TimeRequestSerializer(time_request).data)
+
+
+_ANSWER_RESPONSES = {
+    200: TimeRequestSerializer,
+    400: OpenApiResponse(description="Bad minutes or note (field-named errors)."),
+    401: UNAUTHENTICATED,
+    403: OpenApiResponse(ErrorSerializer, description="A teen cannot answer."),
+    404: NOT_FOUND,
+    409: OpenApiResponse(
+        ConflictSerializer, description="Already answered (says by whom) or lapsed."
+    ),
+}
+
+
+class TimeRequestApproveView(_AnswerView):
+    input_serializer = ApproveSerializer
+
+    @extend_schema(
+        summary="Approve: a grant for the teen's day, counted at once (first answer wins)",
+        request=ApproveSerializer,
+        responses=_ANSWER_RESPONSES,
+    )
+    def post(self, request: Request, time_request_id: int) -> Response:
+        return self._answer(request, time_request_id, time_request_approve)
+
+
+class TimeRequestDenyView(_AnswerView):
+    input_serializer = DenySerializer
+
+    @extend_schema(
+        summary="Deny, with an optional note the teen sees (first answer wins)",
+        request=DenySerializer,
+        responses=_ANSWER_RESPONSES,
+    )
+    def post(self, request: Request, time_request_id: int) -> Response:
+        return self._answer(request, time_request_id, time_request_deny)
+
+
+class TeenGrantView(APIView):
+    @extend_schema(
+        summary="Give a teen bonus minutes, or no limit, for today (guardians)",
+        request=GrantInputSerializer,
+        responses={
+            201: GrantSerializer,
+            400: OpenApiResponse(description="Bad bonus_minutes (field-named errors)."),
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(ErrorSerializer, description="Teens cannot give time."),
+            404: OpenApiResponse(ErrorSerializer, description="Not one of your teens."),
+        },
+    )
+    def post(self, request: Request, teen_id: int) -> Response:
+        if request.user.is_teen:
+            raise exceptions.PermissionDenied("Only a guardian can give extra time.")
+        teen = teen_for_guardian(guardian=request.user, teen_id=teen_id)
+        data = GrantInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            grant = day_grant_create(guardian=request.user, teen=teen, **data.validated_data)
+        except ValidationError as exc:
+            raise _bad_request(exc) from None
+        return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+class NotificationListView(APIView):
+    @extend_schema(
+        summary="Your notifications, newest first (filters: unread, kind, teen)",
+        parameters=[
+            OpenApiParameter("unread", bool),
+            OpenApiParameter("kind", str, enum=NotificationKind.values),
+            OpenApiParameter("teen", int),
+            OpenApiParameter("limit", int, description=f"At most {MAX_LIST} (default 30)."),
+            OpenApiParameter("offset", int),
+        ],
+        responses={200: NotificationPageSerializer, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        teen_ids = (
+            set()
+            if user.is_teen
+            else set(teens_for_guardian(guardian=user).values_list("pk", flat=True))
+        )
+        filters = InboxFilters.from_query(request.query_params, allowed_teen_ids=teen_ids)
+        qs = notifications_filtered(user=user, filters=filters)
+        limit, offset = _int_param(request, "limit", 30), _int_param(request, "offset", 0)
+        limit = max(1, min(limit, MAX_LIST))
+        results = list(qs[max(0, offset) : max(0, offset) + limit])
+        return Response(
+            {
+                "count": qs.count(),
+                "unread": notification_unread_count(user=user),
+                "results": NotificationSerializer(results, many=True).data,
+            }
+        )
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    try:
+        return int(request.query_params.get(name, default))
+    except (TypeError, ValueError):
+        raise exceptions.ValidationError({name: "Must be a whole number."}) from None
+
+
+class NotificationReadView(APIView):
+    @extend_schema(
+        summary="Mark notifications read (all of them without `ids`)",
+        request=MarkReadSerializer,
+        responses={200: MarkedSerializer, 400: OpenApiResponse(), 401: UNAUTHENTICATED},
+    )
+    def post(self, request: Request) -> Response:
+        data = MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = notification_mark_read(
+            user=request.user, notification_ids=data.validated_data.get("ids")
+        )
+        return Response({"marked": marked, "unread": notification_unread_count(user=request.user)})
+
+
+class NotificationUnreadView(APIView):
+    @extend_schema(
+        summary="How many notifications are unread (for a badge)",
+        responses={200: UnreadSerializer, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"unread": notification_unread_count(user=request.user)})
+
+
+class NotificationPreferencesView(APIView):
+    @extend_schema(
+        summary="Which notification kinds also reach you by e-mail",
+        responses={200: PreferencesSerializer, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        prefs = email_preferences_for_user(user=request.user)
+        return Response({"email": {kind.value: on for kind, on in prefs}})
+
+    @extend_schema(
+        summary="Turn e-mails on or off per kind (kinds left out keep their setting)",
+        request=PreferencesSerializer,
+        responses={
+            200: PreferencesSerializer,
+            400: OpenApiResponse(description="Unknown kind."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def put(self, request: Request) -> Response:
+        data = PreferencesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        allowed = {kind.value for kind in kinds_for_user(request.user)}
+        unknown = sorted(set(data.validated_data["email"]) - allowed)
+        if unknown:
+            raise exceptions.ValidationError(
+                {"email": f"Unknown or not applicable kinds: {', '.join(unknown)}."}
+            )
+        current = dict(email_preferences_for_user(user=request.user))
+        wanted = {
+            kind.value
+            for kind, on in current.items()
+            if data.validated_data["email"].get(kind.value, on)
+        }
+        email_preferences_set(user=request.user, wanted=wanted)
+        return self.get(request)
+
+
+# --- your data -------------------------------------------------------------------------------
+
+
+class DataExportView(APIView):
+    @extend_schema(
+        summary="Everything held about you, as JSON (guardians: with their teens' rules and usage)",
+        responses={200: OpenApiResponse(description="The export document."), 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        response = Response(user_data_export(user=request.user))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class AccountDeleteView(APIView):
+    @extend_schema(
+        summary="Delete your account: links end with notices, personal data is removed",
+        request=DeleteAccountSerializer,
+        responses={
+            204: None,
+            400: OpenApiResponse(description="Wrong password or not confirmed."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = DeleteAccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        errors = {}
+        if not request.user.check_password(data.validated_data["password"]):
+            errors["password"] = ["That password is not right."]
+        if not data.validated_data["confirm"]:
+            errors["confirm"] = ["Set confirm to true to delete your account."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        account_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

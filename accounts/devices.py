@@ -26,13 +26,14 @@ from django.utils import timezone
 
 from accounts.crypto import keyed_hash
 from accounts.models import Device, GuardianLink, LinkStatus, Platform, User
-from accounts.selectors import guardians_for_teen, is_guardian_of
+from accounts.selectors import guardians_for_teen, is_guardian_of, teen_for_guardian
 
-TOKEN_PREFIX = "fpd_"
-TOKEN_HINT_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+# Public labels and an alphabet, not secrets:
+TOKEN_PREFIX = "fpd_"  # noqa: S105  # nosec B105
+TOKEN_HINT_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105  # nosec B105
 TOKEN_HINT_LENGTH = 8
 TOKEN_SECRET_BYTES = 32  # 256 bits
-TOKEN_HASH_PURPOSE = "device-token"
+TOKEN_HASH_PURPOSE = "device-token"  # noqa: S105  # nosec B105
 MAX_ACTIVE_DEVICES_PER_TEEN = 20
 NAME_MAX_LENGTH = 80
 DEVICE_AUTH_CACHE_SECONDS = 60
@@ -296,3 +297,47 @@ def device_revoke(*, device: Device, actor: User, now: datetime | None = None) -
                     now=now,
                 )
     return True
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    version: str
+    current_version: str
+    applied_current: bool
+
+
+def device_policy_ack(
+    *, device: Device, version: str, now: datetime | None = None
+) -> Acknowledgement:
+    """The device says it applied policy `version`. Recorded as told (guardians then read
+    "applied" only if it is the current version); when it is current, the rules version behind
+    it is recorded too, so the sweep can tell later rule changes that were never applied."""
+    from controls.models import TeenRules
+    from controls.selectors import effective_policy_for_teen
+
+    now = now or timezone.now()
+    # Read the rules version before the policy: if the rules change in between, the older
+    # number is kept, which can only make the device look behind, never ahead.
+    rules_version = (
+        TeenRules.objects.filter(teen_id=device.teen_id).values_list("version", flat=True).first()
+    )
+    current = effective_policy_for_teen(teen=device.teen, now=now).version
+    applied_current = version == current
+    fields: dict = {"acked_version": version, "acked_at": now}
+    if applied_current and rules_version is not None:
+        fields["acked_rules_version"] = rules_version
+    # A repeated acknowledgement of the same version keeps the time it was first applied.
+    if Device.objects.filter(pk=device.pk).exclude(acked_version=version).update(**fields):
+        for name, value in fields.items():
+            setattr(device, name, value)
+    return Acknowledgement(
+        version=version, current_version=current, applied_current=applied_current
+    )
+
+
+def teen_for_device_manager(*, user: User, teen_id: int) -> User:
+    """The teen whose devices `user` may manage: themself (a teen), or a teen they are an active
+    guardian of. Everyone else gets 404, as for every guardian URL."""
+    if user.pk == teen_id and user.is_teen:
+        return user
+    return teen_for_guardian(guardian=user, teen_id=teen_id)

@@ -11,6 +11,15 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "controls.tasks.notifications_deliver_due",
         {"minute": "*"},
     ),
+    # Downtime notices, limits reached without a report, devices not applying or silent.
+    "Enforce screen time (every minute, UTC)": (
+        "controls.tasks.enforcement_sweep",
+        {"minute": "*"},
+    ),
+    "Delete usage detail past the retention period": (
+        "controls.tasks.usage_purge_old",
+        {"minute": "17", "hour": "3"},
+    ),
     "Lapse unanswered more-time requests at the end of the teen's day": (
         "controls.request_tasks.time_requests_lapse",
         {"minute": "*/5"},

@@ -2,4 +2,14 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts.api import devices as views
+
+urlpatterns = [
+    path("teens/<int:teen_id>/devices", views.TeenDevicesView.as_view(), name="api-teen-devices"),
+    path("devices/<int:device_id>", views.DeviceDetailView.as_view(), name="api-device-detail"),
+    path(
+        "devices/<int:device_id>/revoke", views.DeviceRevokeView.as_view(), name="api-device-revoke"
+    ),
+]

@@ -2,4 +2,19 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from controls.api import device as views
+
+urlpatterns = [
+    path("device/policy", views.DevicePolicyView.as_view(), name="api-device-policy"),
+    path("device/policy/ack", views.DevicePolicyAckView.as_view(), name="api-device-policy-ack"),
+    path("device/usage", views.DeviceUsageView.as_view(), name="api-device-usage"),
+    path(
+        "device/time-requests",
+        views.DeviceTimeRequestView.as_view(),
+        name="api-device-time-requests",
+    ),
+    path("device/blocklist.hosts", views.DeviceHostsView.as_view(), name="api-device-hosts"),
+    path("device/blocklist.adguard", views.DeviceAdguardView.as_view(), name="api-device-adguard"),
+]

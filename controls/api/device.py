@@ -1,0 +1,306 @@
+"""The device API (`/api/v1/device/…`), authenticated with `Authorization: Bearer <device token>`.
+
+These are the hot paths (every teen's phone, every minute), so the views are thin `APIView`s
+that hand-parse tiny bodies and answer with plain dicts; serializers below exist for the schema
+(and for the rarely used time-request endpoint). A device acts for its own teen only: the
+teen is taken from the token, never from the request, so no URL or body can name another teen.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.device_auth import DeviceTokenAuthentication
+from accounts.devices import device_policy_ack
+from controls import exports
+from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
+from controls.requests import time_request_create
+from controls.selectors import browsing_rules, effective_policy_for_teen
+from controls.services import rules_ensure_for_teen
+from controls.usage import (
+    MAX_EVENTS_PER_BATCH,
+    UsageRejected,
+    usage_events_parse,
+    usage_record_batch,
+)
+from familypairing.api import ErrorSerializer
+
+VERSION_PATTERN = re.compile(r"^[0-9a-f]{1,64}$")
+CACHE_CONTROL = "private, no-cache"
+
+
+class DeviceIsSupervised(permissions.BasePermission):
+    message = (
+        "This account has no parent or guardian linked, so nothing is enforced: the device may "
+        "stop applying rules."
+    )
+    code = "not_supervised"
+
+    def has_permission(self, request, view) -> bool:
+        return bool(getattr(request.auth, "supervised", False))
+
+
+class DeviceAPIView(APIView):
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [permissions.IsAuthenticated, DeviceIsSupervised]
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110) of a quoted `etag` with an If-None-Match header: a list of
+    tags, or `*`. An unquoted tag is accepted too: devices are not all careful HTTP clients."""
+    if not header:
+        return False
+    bare = etag.strip('"')
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        candidate = candidate.removeprefix("W/").strip('"')
+        if candidate == bare:
+            return True
+    return False
+
+
+# --- Schema-only serializers -------------------------------------------------------------------
+
+
+class PolicySerializer(serializers.Serializer):
+    allowed = serializers.BooleanField(help_text="May the device be used right now?")
+    reason = serializers.ChoiceField(choices=["ok", "daily_limit", "downtime"])
+    seconds_left = serializers.IntegerField(allow_null=True, help_text="null: no limit today.")
+    limit_seconds = serializers.IntegerField(allow_null=True)
+    used_seconds = serializers.IntegerField()
+    limit_reached = serializers.BooleanField()
+    local_date = serializers.DateField(help_text="The teen's day, in the teen's time zone.")
+    day_start_utc = serializers.DateTimeField()
+    day_end_utc = serializers.DateTimeField()
+    downtime_name = serializers.CharField(allow_null=True)
+    next_change_at = serializers.DateTimeField(
+        allow_null=True, help_text="When `allowed` or `reason` next change by time alone."
+    )
+    warnings_due = serializers.ListField(child=serializers.IntegerField())
+    version = serializers.CharField(help_text="Also sent as the ETag.")
+    browsing = serializers.DictField()
+    privacy = serializers.DictField()
+
+
+class AckInputSerializer(serializers.Serializer):
+    version = serializers.CharField(max_length=64, help_text="The policy version applied.")
+
+
+class AckSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    current_version = serializers.CharField()
+    applied_current = serializers.BooleanField(
+        help_text="False: the policy changed since; fetch it again."
+    )
+
+
+class UsageEventSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Made by the device; a retry reuses it.")
+    started_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
+    seconds = serializers.IntegerField(min_value=1, max_value=3600)
+    app = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class UsageInputSerializer(serializers.Serializer):
+    events = UsageEventSerializer(many=True, help_text=f"At most {MAX_EVENTS_PER_BATCH}.")
+
+
+class UsageSerializer(serializers.Serializer):
+    booked = serializers.ListField(child=serializers.UUIDField())
+    ignored = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Already booked earlier (a retry)."
+    )
+    allowed = serializers.BooleanField()
+    reason = serializers.ChoiceField(choices=["ok", "daily_limit", "downtime"])
+    seconds_left = serializers.IntegerField(allow_null=True)
+    used_seconds = serializers.IntegerField()
+    limit_seconds = serializers.IntegerField(allow_null=True)
+    next_change_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.CharField(help_text="Fetch the policy again when this changes.")
+
+
+class UsageErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    events = serializers.ListField(
+        child=serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        required=False,
+        help_text="One entry per event sent, in order; {} for an event that was fine.",
+    )
+
+
+_AUTH_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="Missing, unknown or revoked token."),
+    403: OpenApiResponse(
+        ErrorSerializer, description="The teen has no guardian linked: nothing to enforce."
+    ),
+}
+
+
+# --- Views -------------------------------------------------------------------------------------
+
+
+class DevicePolicyView(DeviceAPIView):
+    @extend_schema(
+        summary="The effective policy for this device's teen",
+        description="Send the last ETag in If-None-Match: 304 with no body while nothing that "
+        "matters has changed. Ask again at `next_change_at` at the latest.",
+        parameters=[
+            OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER),
+        ],
+        responses={
+            200: PolicySerializer,
+            304: OpenApiResponse(description="Not modified: keep applying the policy you have."),
+            **_AUTH_ERRORS,
+        },
+        tags=["device"],
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        policy = effective_policy_for_teen(teen=request.user)
+        headers = {"ETag": f'"{policy.version}"', "Cache-Control": CACHE_CONTROL}
+        if _etag_matches(request.headers.get("If-None-Match", ""), headers["ETag"]):
+            return HttpResponseNotModified(headers=headers)
+        return Response(policy.to_dict(), headers=headers)
+
+
+class DevicePolicyAckView(DeviceAPIView):
+    @extend_schema(
+        summary="Acknowledge the policy version the device applied",
+        description="Guardians see “applied on <device> at 18:02” while the acknowledged version "
+        "is the current one, and “not yet applied” otherwise.",
+        request=AckInputSerializer,
+        responses={200: AckSerializer, 400: ErrorSerializer, **_AUTH_ERRORS},
+        tags=["device"],
+    )
+    def post(self, request: Request) -> Response:
+        version = request.data.get("version") if isinstance(request.data, dict) else None
+        if not isinstance(version, str) or not VERSION_PATTERN.match(version):
+            return Response(
+                {"detail": "Send the applied policy's version.", "version": ["Not a version."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        ack = device_policy_ack(device=request.auth, version=version)
+        return Response(
+            {
+                "version": ack.version,
+                "current_version": ack.current_version,
+                "applied_current": ack.applied_current,
+            }
+        )
+
+
+class DeviceUsageView(DeviceAPIView):
+    @extend_schema(
+        summary="Report usage (a batch of events)",
+        description="Each event is booked on the teen's local day (split at the day start). "
+        "An event id already booked is ignored, so retries are safe. One bad event rejects "
+        "the batch with an error per event and books nothing. Time in always-allowed apps is "
+        "recorded but not counted. The answer carries the time left and the policy version.",
+        request=UsageInputSerializer,
+        responses={200: UsageSerializer, 400: UsageErrorSerializer, **_AUTH_ERRORS},
+        tags=["device"],
+    )
+    def post(self, request: Request) -> Response:
+        now = timezone.now()
+        try:
+            events = usage_events_parse(request.data, now=now)
+            result = usage_record_batch(device=request.auth, events=events, now=now)
+        except UsageRejected as rejected:
+            return Response(rejected.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        policy = result.policy.to_dict()
+        return Response(
+            {
+                "booked": [str(event_id) for event_id in result.booked],
+                "ignored": [str(event_id) for event_id in result.ignored],
+                **{
+                    key: policy[key]
+                    for key in (
+                        "allowed",
+                        "reason",
+                        "seconds_left",
+                        "used_seconds",
+                        "limit_seconds",
+                        "next_change_at",
+                        "version",
+                    )
+                },
+            }
+        )
+
+
+class DeviceTimeRequestView(DeviceAPIView):
+    @extend_schema(
+        summary="Ask for more time today, from this device",
+        description="Every guardian is told at once, in the app and by e-mail.",
+        request=TimeRequestCreateSerializer,
+        responses={201: TimeRequestSerializer, 400: ErrorSerializer, **_AUTH_ERRORS},
+        tags=["device"],
+    )
+    def post(self, request: Request) -> Response:
+        data = TimeRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        time_request = time_request_create(
+            teen=request.user,
+            minutes=data.validated_data["minutes"],
+            reason=data.validated_data["reason"],
+            device=request.auth,
+        )
+        return Response(TimeRequestSerializer(time_request).data, status=status.HTTP_201_CREATED)
+
+
+class _BlocklistView(DeviceAPIView):
+    render_text = staticmethod(exports.hosts_file)
+
+    def get(self, request: Request) -> HttpResponse:
+        teen = request.user
+        rules = rules_ensure_for_teen(teen=teen)
+        headers = {"ETag": f'"rules-{teen.pk}-{rules.version}"', "Cache-Control": CACHE_CONTROL}
+        if _etag_matches(request.headers.get("If-None-Match", ""), headers["ETag"]):
+            return HttpResponseNotModified(headers=headers)
+        text = self.render_text(browsing=browsing_rules(rules), version=rules.version)
+        return HttpResponse(text, content_type="text/plain; charset=utf-8", headers=headers)
+
+
+_TEXT = {
+    (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR),
+    304: OpenApiResponse(description="Not modified."),
+    **_AUTH_ERRORS,
+}
+
+
+class DeviceHostsView(_BlocklistView):
+    render_text = staticmethod(exports.hosts_file)
+
+    @extend_schema(
+        summary="The teen's blocked sites as a hosts file",
+        operation_id="device_blocklist_hosts",
+        parameters=[OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses=_TEXT,
+        tags=["device"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return super().get(request)
+
+
+class DeviceAdguardView(_BlocklistView):
+    render_text = staticmethod(exports.adguard_list)
+
+    @extend_schema(
+        summary="The teen's site rules as an AdGuard / Pi-hole list",
+        operation_id="device_blocklist_adguard",
+        parameters=[OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses=_TEXT,
+        tags=["device"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return super().get(request)

@@ -1,0 +1,517 @@
+"""Booking the usage devices report: validation, idempotency, per-day totals, retention.
+
+A device reports events ``{id, started_at, seconds, app}``. The server is the source of truth
+for time, so it books only what can be true:
+
+- ``id`` is a client-made UUID: the pair (device, id) is unique, so a retried event is never
+  counted twice (``INSERT … ON CONFLICT DO NOTHING RETURNING`` tells which ones are new, with no
+  read-then-write race between two retries arriving at once).
+- an event must have happened: not in the future, not longer than the time since it started,
+  1–3600 seconds, not older than the retention period, and not overlapping another event from
+  the same device (one device cannot be used for more seconds than the clock allows).
+- an event crossing the teen's day start is split (``controls.policy.split_interval_by_day``)
+  so each piece counts against the right day's quota.
+- time in always-allowed apps is recorded but not counted.
+
+Totals (``DailyUsage`` per teen, day, app and device; ``TeenDay`` per teen and day, the row the
+effective policy reads) are incremented in SQL with ``INSERT … ON CONFLICT DO UPDATE SET
+n = n + excluded.n``: never read-modify-write, so concurrent reports lose and double nothing.
+A batch is all or nothing: one bad event → 400 with an error per event and nothing booked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from controls.models import DailyUsage, DayState, TeenDay, UsageEvent
+from controls.policy import EffectivePolicy, split_interval_by_day
+
+MIN_SECONDS = 1
+MAX_SECONDS = 3600
+MAX_EVENTS_PER_BATCH = 500
+APP_MAX_LENGTH = 200
+# Device clocks drift: tolerate this much "future" before calling a report impossible.
+CLOCK_SKEW = timedelta(seconds=60)
+# Devices round their intervals; overlaps up to this are rounding, not double counting.
+OVERLAP_TOLERANCE = timedelta(seconds=1)
+
+
+class UsageRejected(Exception):
+    """The batch cannot be booked. `events` is aligned with the input (an empty dict for a good
+    event); `errors` holds errors about the body as a whole."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        events: list[dict[str, list[str]]] | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ):
+        super().__init__(detail)
+        self.detail = detail
+        self.events = events
+        self.errors = errors or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.detail, **self.errors}
+        if self.events is not None:
+            body["events"] = self.events
+        return body
+
+
+@dataclass(frozen=True)
+class UsageEventIn:
+    event_id: uuid.UUID
+    started_at: datetime
+    seconds: int
+    app: str = ""
+
+    @property
+    def ended_at(self) -> datetime:
+        return self.started_at + timedelta(seconds=self.seconds)
+
+
+@dataclass
+class UsageResult:
+    booked: list[uuid.UUID] = field(default_factory=list)
+    ignored: list[uuid.UUID] = field(default_factory=list)
+    # local date -> (counted seconds added, the day's counted total after this booking, state)
+    days: dict[date, tuple[int, int, str]] = field(default_factory=dict)
+    policy: EffectivePolicy | None = None
+    enforcement_queued: bool = False
+
+
+# --- Validation (pure) -----------------------------------------------------------------------
+
+
+def _retention() -> timedelta:
+    return timedelta(days=settings.USAGE_RETENTION_DAYS)
+
+
+def _time_errors(event: UsageEventIn, *, now: datetime) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if event.started_at > now + CLOCK_SKEW:
+        errors["started_at"] = ["Is in the future."]
+    elif event.started_at < now - _retention() + CLOCK_SKEW:
+        # (The skew margin keeps a retry of a purged event from being booked again.)
+        errors["started_at"] = [
+            f"Is older than the {settings.USAGE_RETENTION_DAYS}-day retention period."
+        ]
+    elif event.ended_at > now + CLOCK_SKEW:
+        errors["seconds"] = ["More seconds than have passed since started_at."]
+    return errors
+
+
+def _parse_one(raw: Any, *, now: datetime) -> tuple[UsageEventIn | None, dict[str, list[str]]]:
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": ["Each event must be an object."]}
+    errors: dict[str, list[str]] = {}
+    event_id = None
+    raw_id = raw.get("id")
+    if raw_id is None:
+        errors["id"] = ["This field is required (a UUID the device makes up)."]
+    else:
+        try:
+            event_id = uuid.UUID(raw_id) if isinstance(raw_id, str) else None
+        except ValueError:
+            event_id = None
+        if event_id is None:
+            errors["id"] = ["Must be a UUID."]
+
+    started_at = None
+    raw_start = raw.get("started_at")
+    if raw_start is None:
+        errors["started_at"] = ["This field is required."]
+    else:
+        try:
+            started_at = parse_datetime(raw_start) if isinstance(raw_start, str) else None
+        except ValueError:
+            started_at = None
+        if started_at is None:
+            errors["started_at"] = ["Must be an ISO 8601 date and time, e.g. 2026-05-04T18:02:00Z."]
+        elif timezone.is_naive(started_at):
+            errors["started_at"] = ["Must include a time zone offset, e.g. Z or +02:00."]
+            started_at = None
+
+    seconds = raw.get("seconds")
+    if (
+        not isinstance(seconds, int)
+        or isinstance(seconds, bool)
+        or not MIN_SECONDS <= seconds <= MAX_SECONDS
+    ):
+        errors["seconds"] = [f"Must be a whole number from {MIN_SECONDS} to {MAX_SECONDS}."]
+
+    app = raw.get("app", "")
+    if app is None:
+        app = ""
+    if not isinstance(app, str):
+        errors["app"] = ["Must be a string (the app's identifier)."]
+    elif len(app.strip()) > APP_MAX_LENGTH:
+        errors["app"] = [f"At most {APP_MAX_LENGTH} characters."]
+
+    if errors:
+        return None, errors
+    event = UsageEventIn(event_id=event_id, started_at=started_at, seconds=seconds, app=app.strip())
+    return event, _time_errors(event, now=now)
+
+
+def usage_events_parse(payload: Any, *, now: datetime | None = None) -> list[UsageEventIn]:
+    """Turn a request body ``{"events": [...]}`` into events, or raise UsageRejected with an
+    error per event. Checks everything that needs no database."""
+    now = now or timezone.now()
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise UsageRejected(
+            "Send a JSON object with a list of events.",
+            errors={"events": ['Expected {"events": [{"id", "started_at", "seconds", "app"}]}.']},
+        )
+    raw_events = payload["events"]
+    if len(raw_events) > MAX_EVENTS_PER_BATCH:
+        raise UsageRejected(
+            "Too many events in one request.",
+            errors={"events": [f"At most {MAX_EVENTS_PER_BATCH} events per request."]},
+        )
+    events: list[UsageEventIn | None] = []
+    errors: list[dict[str, list[str]]] = []
+    for raw in raw_events:
+        event, event_errors = _parse_one(raw, now=now)
+        events.append(event)
+        errors.append(event_errors)
+    _check_within_batch(events, errors)
+    if any(errors):
+        raise UsageRejected("Some events are invalid; nothing was booked.", events=errors)
+    return [event for event in events if event is not None]
+
+
+def _check_within_batch(
+    events: Sequence[UsageEventIn | None], errors: list[dict[str, list[str]]]
+) -> None:
+    seen: dict[uuid.UUID, UsageEventIn] = {}
+    repeats: set[int] = set()  # a second copy of an event (a retry inside the batch)
+    for index, event in enumerate(events):
+        if event is None:
+            continue
+        first = seen.setdefault(event.event_id, event)
+        if first is event:
+            continue
+        repeats.add(index)
+        if first != event:
+            errors[index].setdefault("id", []).append(
+                "Used twice in this batch for different events."
+            )
+    for index in _overlapping(
+        [
+            (event.started_at, event.ended_at, index)
+            for index, event in enumerate(events)
+            if event is not None and index not in repeats
+        ]
+    ):
+        if not errors[index]:
+            errors[index]["started_at"] = [
+                "Overlaps another event from this device: more seconds than the clock allows."
+            ]
+
+
+def _overlapping(intervals: Iterable[tuple[datetime, datetime, Any]]) -> list[Any]:
+    """Labels of intervals that overlap an earlier-starting one by more than the tolerance."""
+    found = []
+    latest_end: datetime | None = None
+    for start, end, label in sorted(intervals, key=lambda item: (item[0], item[1])):
+        if latest_end is not None and start < latest_end - OVERLAP_TOLERANCE:
+            found.append(label)
+        latest_end = end if latest_end is None else max(latest_end, end)
+    return found
+
+
+# --- Booking -----------------------------------------------------------------------------------
+
+
+def _stored_overlaps(*, device, events: Sequence[UsageEventIn]) -> list[dict[str, list[str]]]:
+    """Errors for events that overlap events this device already reported (retries of the same
+    event are not overlaps: they are ignored as duplicates)."""
+    errors: list[dict[str, list[str]]] = [{} for _ in events]
+    if not events:
+        return errors
+    ids = {event.event_id for event in events}
+    earliest = min(event.started_at for event in events) - timedelta(seconds=MAX_SECONDS)
+    latest = max(event.ended_at for event in events)
+    stored = [
+        (started_at, started_at + timedelta(seconds=seconds), None)
+        for event_id, started_at, seconds in UsageEvent.objects.filter(
+            device=device, started_at__gt=earliest, started_at__lt=latest
+        ).values_list("event_id", "started_at", "seconds")
+        if event_id not in ids
+    ]
+    if not stored:
+        return errors
+    # Compare each new event with the stored ones only (new ones were checked among themselves).
+    stored.sort()
+    for index, event in enumerate(events):
+        for start, end, _ in stored:
+            if start >= event.ended_at:
+                break
+            overlap = min(end, event.ended_at) - max(start, event.started_at)
+            if overlap > OVERLAP_TOLERANCE:
+                errors[index]["started_at"] = [
+                    "Overlaps an event this device already reported: more seconds than the "
+                    "clock allows."
+                ]
+                break
+    return errors
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _upsert(
+    model,
+    *,
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict: Sequence[str],
+    add: Sequence[str] = (),
+    replace: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """``INSERT … ON CONFLICT`` for PostgreSQL and SQLite alike: on a conflict, the `add` columns
+    are incremented by the new row's values in SQL and the `replace` columns overwritten; with
+    neither, the row is skipped. Returns the `returning` columns of the rows written.
+
+    The statement is built from model metadata and ``%s`` placeholders only: every value is a
+    query parameter."""
+    fields = [model._meta.get_field(name) for name in names]
+    params: list[Any] = []
+    for row in rows:
+        params += [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+    table = _qn(model._meta.db_table)
+    column = {name: _qn(model._meta.get_field(name).column) for name in {*names, *returning}}
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    updates = [f"{column[n]} = {table}.{column[n]} + excluded.{column[n]}" for n in add]
+    updates += [f"{column[n]} = excluded.{column[n]}" for n in replace]
+    sql = [
+        "INSERT INTO",
+        table,
+        "(" + ", ".join(column[name] for name in names) + ")",
+        "VALUES",
+        ", ".join([placeholders] * len(rows)),
+        "ON CONFLICT (" + ", ".join(_qn(name) for name in conflict) + ")",
+        "DO UPDATE SET" if updates else "DO NOTHING",
+        ", ".join(updates),
+    ]
+    if returning:
+        sql.append("RETURNING " + ", ".join(column[name] for name in returning))
+    with connection.cursor() as cursor:
+        cursor.execute(" ".join(sql), params)
+        return cursor.fetchall() if returning else []
+
+
+def _insert_events(*, device, events: Sequence[UsageEventIn], allowed_apps: set[str], now):
+    """Insert the events; returns the ids that were new (others were booked before)."""
+    rows = [
+        (
+            device.pk,
+            device.teen_id,
+            event.event_id,
+            event.app,
+            event.started_at,
+            event.seconds,
+            event.app.casefold() not in allowed_apps,
+            now,
+        )
+        # One lock order for every batch, so two batches sharing events cannot deadlock.
+        for event in sorted(events, key=lambda e: e.event_id)
+    ]
+    written = _upsert(
+        UsageEvent,
+        names=(
+            "device",
+            "teen",
+            "event_id",
+            "app",
+            "started_at",
+            "seconds",
+            "counted",
+            "received_at",
+        ),
+        rows=rows,
+        conflict=("device_id", "event_id"),
+        returning=("event_id",),
+    )
+    return {uuid.UUID(str(row[0])) for row in written}
+
+
+def _add_daily_usage(*, device, buckets: dict[tuple[date, str], list]) -> None:
+    _upsert(
+        DailyUsage,
+        names=("teen", "local_date", "app", "device", "seconds", "counted"),
+        rows=[
+            (device.teen_id, local_date, app, device.pk, seconds, counted)
+            for (local_date, app), (seconds, counted) in sorted(buckets.items())
+        ],
+        conflict=("teen_id", "local_date", "app", "device_id"),
+        add=("seconds",),
+        replace=("counted",),
+    )
+
+
+def _add_teen_days(*, teen_id: int, days: dict[date, list[int]], now) -> dict[date, tuple]:
+    """Add (counted, total) seconds per local date; returns each day's counted total and state
+    after this booking, as the database computed them."""
+    written = _upsert(
+        TeenDay,
+        names=("teen", "local_date", "counted_seconds", "total_seconds", "state", "updated_at"),
+        rows=[
+            (teen_id, local_date, counted, total, DayState.OK, now)
+            for local_date, (counted, total) in sorted(days.items())
+        ],
+        conflict=("teen_id", "local_date"),
+        add=("counted_seconds", "total_seconds"),
+        replace=("updated_at",),
+        returning=("local_date", "counted_seconds", "state"),
+    )
+    return {
+        (row[0] if isinstance(row[0], date) else date.fromisoformat(row[0])): (row[1], row[2])
+        for row in written
+    }
+
+
+def _expected_state(*, limit_seconds: int, counted: int, warning_minutes: Iterable[int]) -> str:
+    left = limit_seconds - counted
+    if left <= 0:
+        return DayState.LIMIT_REACHED
+    if any(left <= minutes * 60 for minutes in warning_minutes):
+        return DayState.WARNED
+    return DayState.OK
+
+
+def enforcement_due(
+    *, policy: EffectivePolicy, warning_minutes: Iterable[int], added: int, after: int, state: str
+) -> bool:
+    """Whether a booking that added `added` counted seconds to today (reaching `after`) crossed a
+    warning threshold or the limit, or left the day's state behind what is true now."""
+    if policy.limit_seconds is None or added <= 0:
+        return False
+    warning_minutes = [m for m in warning_minutes if isinstance(m, int) and m > 0]
+    limit = policy.limit_seconds
+    before_left, after_left = limit - (after - added), limit - after
+    thresholds = {0, *(m * 60 for m in warning_minutes)}
+    crossed = any(before_left > t >= after_left for t in thresholds)
+    expected = _expected_state(limit_seconds=limit, counted=after, warning_minutes=warning_minutes)
+    return crossed or expected != state
+
+
+def usage_record_batch(
+    *, device, events: Sequence[UsageEventIn], now: datetime | None = None
+) -> UsageResult:
+    """Book a device's events for its teen (all or nothing), then answer with the effective
+    policy; enqueue the enforcement task (after commit) when a threshold was crossed."""
+    from controls.selectors import effective_policy_for_teen
+    from controls.services import rules_ensure_for_teen
+
+    now = now or timezone.now()
+    teen = device.teen
+    errors = [_time_errors(event, now=now) for event in events]
+    if not any(errors):
+        errors = _stored_overlaps(device=device, events=events)
+    if any(errors):
+        raise UsageRejected("Some events are invalid; nothing was booked.", events=errors)
+
+    unique: dict[uuid.UUID, UsageEventIn] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    result = UsageResult()
+    rules = rules_ensure_for_teen(teen=teen)
+    if unique:
+        allowed_apps = {str(app).strip().casefold() for app in rules.always_allowed_apps or []}
+        with transaction.atomic():
+            new_ids = _insert_events(
+                device=device, events=list(unique.values()), allowed_apps=allowed_apps, now=now
+            )
+            buckets: dict[tuple[date, str], list] = {}
+            days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+            for event in unique.values():
+                if event.event_id not in new_ids:
+                    continue
+                counted = event.app.casefold() not in allowed_apps
+                for local_date, _start, seconds in split_interval_by_day(
+                    start=event.started_at,
+                    seconds=event.seconds,
+                    tz=teen.tz,
+                    day_start=rules.day_start,
+                ):
+                    bucket = buckets.setdefault((local_date, event.app), [0, counted])
+                    bucket[0] += seconds
+                    days[local_date][1] += seconds
+                    if counted:
+                        days[local_date][0] += seconds
+            if buckets:
+                _add_daily_usage(device=device, buckets=buckets)
+                totals = _add_teen_days(teen_id=teen.pk, days=days, now=now)
+                result.days = {
+                    local_date: (days[local_date][0], *totals[local_date]) for local_date in totals
+                }
+        result.booked = [e for e in unique if e in new_ids]
+        result.ignored = [e for e in unique if e not in new_ids]
+
+    result.policy = policy = effective_policy_for_teen(teen=teen, now=now)
+    today = result.days.get(policy.local_date)
+    if today is not None and enforcement_due(
+        policy=policy,
+        warning_minutes=rules.warning_minutes or (),
+        added=today[0],
+        after=today[1],
+        state=today[2],
+    ):
+        from controls.tasks import teen_day_enforce
+
+        teen_id = teen.pk
+        transaction.on_commit(lambda: teen_day_enforce.delay(teen_id))
+        result.enforcement_queued = True
+    return result
+
+
+def usage_record(
+    *,
+    device,
+    seconds: int,
+    event_id: uuid.UUID,
+    started_at: datetime | None = None,
+    app: str = "",
+    now: datetime | None = None,
+) -> UsageResult:
+    """Book one event (``started_at`` defaults to `seconds` ago)."""
+    now = now or timezone.now()
+    event = UsageEventIn(
+        event_id=event_id,
+        started_at=started_at or now - timedelta(seconds=seconds),
+        seconds=seconds,
+        app=app.strip(),
+    )
+    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise UsageRejected(
+            "Some events are invalid; nothing was booked.",
+            events=[{"seconds": [f"Must be a whole number from {MIN_SECONDS} to {MAX_SECONDS}."]}],
+        )
+    return usage_record_batch(device=device, events=[event], now=now)
+
+
+# --- Retention -------------------------------------------------------------------------------
+
+
+def usage_purge_old(*, now: datetime | None = None) -> int:
+    """Delete usage events received more than USAGE_RETENTION_DAYS ago; daily totals stay.
+    Returns how many were deleted. (Reports older than that are refused at booking, so a retry of
+    a purged event cannot be counted again.)"""
+    cutoff = (now or timezone.now()) - _retention()
+    deleted, _ = UsageEvent.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

@@ -37,7 +37,9 @@ def minutes_text(seconds: int) -> str:
     minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d}"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Bar:
     seconds: int
     note: str = ""
     muted: bool = False
+    value_suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def bar_chart(
         )
         return Chart(key, title, empty_text, svg, headers, [], empty=True)
     longest = max(bar.seconds for bar in bars) or 1
-    row_height, bar_height, value_room = 40, 14, 70
+    row_height, bar_height, value_room = 40, 14, 100
     body: list[str] = []
     for index, bar in enumerate(bars):
         top = index * row_height
@@ -111,7 +114,7 @@ def bar_chart(
             f'<rect x="0" y="{top + 20}" width="{width:.1f}" height="{bar_height}" rx="3" '
             f'fill="{colour}"/>'
             f'<text x="{width + 6:.1f}" y="{top + 32}" font-size="13" fill="{MUTED}">'
-            f"{escape(minutes_text(bar.seconds))}</text>"
+            f"{escape(minutes_text(bar.seconds) + bar.value_suffix)}</text>"
         )
     description = "; ".join(
         f"{bar.label}: {minutes_text(bar.seconds)}" + (f" ({bar.note})" if bar.note else "")
@@ -127,20 +130,20 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
     """Columns per day against each day's limit (a dark tick across the column); days over
     the limit are drawn in red, and today's label is bold."""
     count = len(columns)
-    top_pad, axis, left = 16, 34, 30
+    top_pad, axis, left, right = 16, 34, 30, 18
     plot_height = 150
     height = top_pad + plot_height + axis
     highest = max([c.seconds for c in columns] + [c.limit_seconds or 0 for c in columns] + [3600])
     scale_hours = -(-highest // 3600)  # round up to whole hours
     scale = plot_height / (scale_hours * 3600)
-    slot = (WIDTH - left) / count
+    slot = (WIDTH - left - right) / count
     bar_width = max(3.0, slot * 0.62)
     body: list[str] = []
     step = 1 if scale_hours <= 4 else 2 if scale_hours <= 8 else 4
     for hour in range(0, scale_hours + 1, step):
         y = top_pad + plot_height - hour * 3600 * scale
         body.append(
-            f'<line x1="{left}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" '
+            f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" '
             f'stroke-width="1"/><text x="{left - 4}" y="{y + 4:.1f}" font-size="11" '
             f'text-anchor="end" fill="{MUTED}">{hour} h</text>'
         )
@@ -163,9 +166,13 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
         if count <= 7 or from_end % label_every == 0:
             label = f"{column.day:%a}" if count <= 7 else f"{column.day.day} {column.day:%b}"
             weight = ' font-weight="700"' if column.day == today else ""
+            # The newest label of a long chart ends at its bar, so it never runs off the edge.
+            anchor, label_x = "middle", x + bar_width / 2
+            if count > 7 and from_end == 0:
+                anchor, label_x = "end", x + bar_width + 2
             body.append(
-                f'<text x="{x + bar_width / 2:.1f}" y="{top_pad + plot_height + 16}" '
-                f'font-size="12" text-anchor="middle" fill="{TEXT}"{weight}>{escape(label)}</text>'
+                f'<text x="{label_x:.1f}" y="{top_pad + plot_height + 16}" font-size="12" '
+                f'text-anchor="{anchor}" fill="{TEXT}"{weight}>{escape(label)}</text>'
             )
     legend_y = height - 4
     body.append(
@@ -261,7 +268,7 @@ def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Cha
         others = Bar(f"{len(rest)} more apps", sum(b.seconds for b in rest))
         app_bars = [*app_bars[: TOP_APPS - 1], others]
     device_bars = [
-        Bar(name, seconds, f"{minutes_text(by_device_week[name])} in 7 days")
+        Bar(name, seconds, f"{minutes_text(by_device_week[name])} in 7 days", value_suffix=" today")
         for name, seconds in sorted(by_device_week.items(), key=lambda kv: (-kv[1], kv[0]))
         for seconds in [by_device_today.get(name, 0)]
     ]

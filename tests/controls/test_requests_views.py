@@ -156,7 +156,7 @@ def test_the_teen_panel_shows_time_left_and_the_ask_form(tom, rf):
     assert "12 min left today" in html
     assert "Used 48 min of 1 h" in html
     assert 'name="minutes" value="rest"' in html
-    assert "<details class=\"ask\" open>" in html  # less than 15 minutes left: open
+    assert '<details class="ask" open>' in html  # less than 15 minutes left: open
 
 
 def test_the_guardian_panel_offers_answers_and_grants(alice, tom, rf):

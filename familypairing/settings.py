@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Direct messages and comments share one audience choice set.
+    "ENUM_NAME_OVERRIDES": {"AudienceEnum": "controls.models.Audience"},
 }
 
 # --- Product settings ------------------------------------------------------------------------

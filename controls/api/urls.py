@@ -2,4 +2,42 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from controls.api import rules
+
+urlpatterns = [
+    path("teens/<int:teen_id>/rules", rules.TeenRulesView.as_view(), name="api-teen-rules"),
+    path(
+        "teens/<int:teen_id>/rules/screen-time",
+        rules.ScreenTimeView.as_view(),
+        name="api-teen-screen-time",
+    ),
+    path(
+        "teens/<int:teen_id>/rules/browsing",
+        rules.BrowsingView.as_view(),
+        name="api-teen-browsing",
+    ),
+    path(
+        "teens/<int:teen_id>/rules/privacy",
+        rules.PrivacyView.as_view(),
+        name="api-teen-privacy",
+    ),
+    path(
+        "teens/<int:teen_id>/rules/unlinking",
+        rules.GovernanceView.as_view(),
+        name="api-teen-unlinking",
+    ),
+    path(
+        "teens/<int:teen_id>/downtime-windows",
+        rules.DowntimeWindowListView.as_view(),
+        name="api-teen-downtime-windows",
+    ),
+    path(
+        "teens/<int:teen_id>/downtime-windows/<int:window_id>",
+        rules.DowntimeWindowDetailView.as_view(),
+        name="api-teen-downtime-window",
+    ),
+    path("teens/<int:teen_id>/policy", rules.TeenPolicyView.as_view(), name="api-teen-policy"),
+    path("teens/<int:teen_id>/history", rules.TeenHistoryView.as_view(), name="api-teen-history"),
+]

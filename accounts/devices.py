@@ -103,7 +103,10 @@ def device_seen(*, device: Device, now: datetime | None = None) -> bool:
 
 
 def _forget(device: Device) -> None:
+    """Drop the cached lookup now, and again after commit: a request may have cached the row
+    as it was before this transaction committed."""
     key = _cache_key(device.token_hash)
+    cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
 
 

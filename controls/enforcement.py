@@ -196,6 +196,7 @@ def teen_day_enforce(*, teen, now: datetime | None = None) -> list[str]:
     policy = effective_policy_for_teen(teen=teen, now=now)
     limit = policy.limit_seconds
     created: list[str] = []
+    day = TeenDay.objects.filter(teen=teen, local_date=policy.local_date)
     with transaction.atomic():
         if limit is not None and policy.limit_reached:
             kind = f"limit:{limit}"
@@ -210,12 +211,13 @@ def teen_day_enforce(*, teen, now: datetime | None = None) -> list[str]:
                 if _mark_once(teen=teen, local_date=policy.local_date, kind=kind, now=now):
                     created.append(kind)
             urgent = min(policy.warnings_due)
-            if f"warning:{urgent}:{limit}" in created:
+            # Bonus time given at the limit lands inside a warning: the grant itself told the
+            # teen how much time they have, so only thresholds crossed from now on are told.
+            after_grant = day.filter(state=DayState.LIMIT_REACHED).exists()
+            if f"warning:{urgent}:{limit}" in created and not after_grant:
                 _notify_warning(teen=teen, policy=policy, minutes=urgent, now=now)
         target = _target_state(policy)
-        TeenDay.objects.filter(teen=teen, local_date=policy.local_date).exclude(
-            state=target
-        ).update(state=target, updated_at=now)
+        day.exclude(state=target).update(state=target, updated_at=now)
     return created
 
 

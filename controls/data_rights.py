@@ -26,7 +26,7 @@ from accounts.models import (
     PairingInvitation,
     User,
 )
-from accounts.selectors import teens_for_guardian
+from accounts.selectors import guardians_for_teen, teens_for_guardian
 from controls.audit import audit_record
 from controls.models import (
     AuditEvent,
@@ -45,7 +45,7 @@ from controls.notifications import notify
 EXPORT_FORMAT = "family-pairing-export/1"
 DELETED_USER = "deleted user"
 # Free text a person typed; scrubbed from audit details kept after their account is deleted.
-FREE_TEXT_KEYS = frozenset({"reason", "note", "name", "display_name", "email"})
+FREE_TEXT_KEYS = frozenset({"note", "name", "display_name", "email"})
 RULE_FIELDS_EXCLUDED = frozenset({"teen"})
 
 
@@ -191,10 +191,14 @@ def user_data_export(*, user: User) -> dict[str, Any]:
 def _scrub(value: Any, words: list[str]) -> Any:
     """A copy of `value` with the given words replaced and free-text fields emptied."""
     if isinstance(value, dict):
-        return {
+        scrubbed = {
             key: ("" if key in FREE_TEXT_KEYS and isinstance(item, str) else _scrub(item, words))
             for key, item in value.items()
         }
+        request = scrubbed.get("time_request")
+        if isinstance(request, dict) and isinstance(request.get("reason"), str):
+            request["reason"] = ""  # the teen's own words
+        return scrubbed
     if isinstance(value, list):
         return [_scrub(item, words) for item in value]
     if isinstance(value, str):
@@ -241,6 +245,16 @@ def _end_links(*, user: User, now: datetime) -> None:
                 link="/me/",
                 now=now,
             )
+            for other in guardians_for_teen(teen=teen).exclude(pk=user.pk):
+                notify(
+                    recipient=other,
+                    kind=NotificationKind.LINK_ENDED,
+                    title=f"Another guardian of {teen.display_name} deleted their account",
+                    body=f"You are still {teen.display_name}'s guardian.",
+                    link=f"/teens/{teen.pk}/",
+                    teen=teen,
+                    now=now,
+                )
         else:
             notify(
                 recipient=parent,

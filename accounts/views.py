@@ -125,7 +125,7 @@ def _remember_proven(request: HttpRequest, invitation: PairingInvitation) -> Non
 def qr_svg(url: str) -> str:
     qr = segno.make(url, error="m")
     svg = qr.svg_inline(
-        scale=4, border=2, title="QR code to link with your teen", svgclass="qr-code"
+        border=2, omitsize=True, title="QR code to link with your teen", svgclass="qr-code"
     )
     return mark_safe(svg)  # noqa: S308  # nosec B308 B703 - segno's own output from our URL
 
@@ -394,7 +394,6 @@ def guardian_approval(request: HttpRequest, link_id: int) -> HttpResponse:
         {
             "link": link,
             "parent_email": pairing.verified_email(link.parent),
-            "can": GUARDIAN_CAN,
         },
     )
 

@@ -30,7 +30,7 @@ from accounts.pairing import (
     pairing_invitations_expire,
 )
 from controls.models import AuditEvent, Notification, NotificationKind, TeenRules
-from tests.factories import TeenFactory, UserFactory, link
+from tests.factories import TeenFactory, UserFactory, birth_date_for_age, link
 
 pytestmark = pytest.mark.django_db
 
@@ -462,3 +462,72 @@ def test_the_teens_page_says_what_each_guardian_can_see(tom_client, tom):
     assert "Read your messages" in html
     assert reverse("pair_enter_code") in html
     assert "Unlink" in html
+
+
+def test_a_new_teen_signs_up_from_the_qr_link_and_comes_back_to_it(
+    client, alice, django_capture_on_commit_callbacks
+):
+    invitation, secrets = pairing_invitation_create(parent=alice)
+    path = f"/pair/{secrets.token}"
+    login_page = client.get(client.get(path)["Location"]).content.decode()
+    signup_links = set(re.findall(r'href="(/accounts/signup/[^"]*)"', login_page))
+    assert len(signup_links) == 1  # the header's "Create an account" keeps the way back too
+    signup_url = signup_links.pop().replace("&amp;", "&")
+    assert "next=" in signup_url
+
+    response = client.post(
+        signup_url,
+        {
+            "display_name": "Sam",
+            "email": "sam@example.com",
+            "birth_date": str(birth_date_for_age(15)),
+            "time_zone": "UTC",
+            "password1": "a very long passphrase 42",
+            "password2": "a very long passphrase 42",
+        },
+    )
+    assert response.status_code == 302
+    confirm = re.search(r"/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
+    response = client.post(confirm)
+    assert response["Location"] == path
+    response = client.get(path)
+    assert response["Location"] == reverse("pair_confirm", args=[invitation.pk])
+
+
+def test_the_dashboard_panel_costs_the_same_queries_for_one_teen_or_five(
+    alice, django_assert_num_queries
+):
+    from accounts.pairing_selectors import family_overview
+
+    link(alice, TeenFactory())
+    with django_assert_num_queries(4):
+        family_overview(guardian=alice)
+    for _ in range(4):
+        teen = TeenFactory()
+        link(alice, teen)
+        gus_invitation, _ = pairing_invitation_create(parent=UserFactory())
+        pairing_accept(invitation=gus_invitation, teen=teen)
+        pairing_invitation_create(parent=alice)
+    with django_assert_num_queries(4):
+        overview = family_overview(guardian=alice)
+    assert (len(overview.links), len(overview.approvals), len(overview.invitations)) == (5, 4, 4)
+
+
+def test_the_teens_panel_costs_a_fixed_number_of_queries(tom, django_assert_num_queries):
+    from accounts.pairing_selectors import teen_overview
+
+    with django_assert_num_queries(3):
+        overview = teen_overview(teen=tom)
+    assert [link.parent.display_name for link in overview.links] == ["Alice"]
+
+
+def test_the_status_poll_costs_a_fixed_number_of_queries(
+    alice_client, alice, django_assert_num_queries
+):
+    invitation, _ = pairing_invitation_create(parent=alice)
+    url = reverse("pairing_invitation_status", args=[invitation.pk])
+    alice_client.get(url)  # warm the session
+    # 7 are the session, the user and allauth's user-session tracking; 2 are the invitation and
+    # its link. Polled every few seconds while a parent waits, so it must stay flat.
+    with django_assert_num_queries(9):
+        assert alice_client.get(url + "?m=10").status_code == 204

@@ -365,7 +365,7 @@ def downtime_create(request: HttpRequest, teen_id: int) -> HttpResponse:
                 end=window.end,
             )
             messages.success(request, f"Saved. New downtime: {text}.")
-            return redirect(done + "#downtime")
+            return redirect(done)
     return _screen_time_page(request, teen, status=400, new_window=form)
 
 
@@ -384,7 +384,7 @@ def downtime_update(request: HttpRequest, teen_id: int, window_id: int) -> HttpR
         invalid=lambda: _screen_time_page(
             request, teen, status=400, **{f"window_{window.pk}": form}
         ),
-        done=reverse("teen_screen_time", args=[teen.pk]) + "#downtime",
+        done=reverse("teen_screen_time", args=[teen.pk]),
     )
 
 
@@ -395,7 +395,7 @@ def downtime_delete(request: HttpRequest, teen_id: int, window_id: int) -> HttpR
     window = get_object_or_404(DowntimeWindow, pk=window_id, teen=teen)
     change = services.downtime_window_delete(actor=request.user, window=window)
     messages.success(request, change.message())
-    return redirect(reverse("teen_screen_time", args=[teen.pk]) + "#downtime")
+    return redirect(reverse("teen_screen_time", args=[teen.pk]))
 
 
 @login_required
@@ -463,7 +463,7 @@ def teen_governance(request: HttpRequest, teen_id: int) -> HttpResponse:
             unlink_needs_approval=form.cleaned_data["unlink_needs_approval"],
         ),
         invalid=lambda: _privacy_page(request, teen, status=400, governance=form),
-        done=reverse("teen_privacy", args=[teen.pk]) + "#unlinking",
+        done=reverse("teen_privacy", args=[teen.pk]),
     )
 
 

@@ -209,6 +209,9 @@ class GuardianLinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # a link needs the teen's consent, given through pairing
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # ending a link must notify and audit; deleting would do neither
 

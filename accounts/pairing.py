@@ -336,6 +336,26 @@ def _check_teen_may_answer(*, invitation: PairingInvitation, teen: User) -> None
         raise NotAllowed(NOT_A_TEEN_MESSAGE, code="not_a_teen")
 
 
+def _link_blocker(*, parent: User, open_links: list[GuardianLink]) -> PairingError | None:
+    if any(link.parent_id == parent.pk for link in open_links):
+        return PairingError(f"You are already linked with {_name(parent)}.", code="already_linked")
+    if len(open_links) >= settings.MAX_GUARDIANS_PER_TEEN:
+        return PairingError(
+            f"You already have {len(open_links)} guardians, the most allowed. One of them must "
+            "unlink before you can link with someone else.",
+            code="guardian_limit",
+        )
+    return None
+
+
+def pairing_accept_blocker(*, invitation: PairingInvitation, teen: User) -> str | None:
+    """Why accepting would be refused right now (already linked, guardian cap), so the
+    confirmation page can say so before the teen presses Accept; `pairing_accept` re-checks."""
+    open_links = list(GuardianLink.objects.filter(teen=teen, status__in=OPEN_LINK_STATUSES))
+    problem = _link_blocker(parent=invitation.parent, open_links=open_links)
+    return problem.message if problem else None
+
+
 @transaction.atomic
 def pairing_accept(
     *, invitation: PairingInvitation, teen: User, now: datetime | None = None
@@ -357,14 +377,8 @@ def pairing_accept(
             "parent"
         )
     )
-    if any(link.parent_id == parent.pk for link in open_links):
-        raise PairingError(f"You are already linked with {_name(parent)}.", code="already_linked")
-    if len(open_links) >= settings.MAX_GUARDIANS_PER_TEEN:
-        raise PairingError(
-            f"You already have {len(open_links)} guardians, the most allowed. One of them must "
-            "unlink before you can link with someone else.",
-            code="guardian_limit",
-        )
+    if (problem := _link_blocker(parent=parent, open_links=open_links)) is not None:
+        raise problem
     approvers = [link.parent for link in open_links if link.status == LinkStatus.ACTIVE]
     status = LinkStatus.PENDING_APPROVAL if approvers else LinkStatus.ACTIVE
     link = GuardianLink.objects.create(

@@ -346,6 +346,7 @@ def pair_confirm(request: HttpRequest, invitation_id: int) -> HttpResponse:
             "can": GUARDIAN_CAN,
             "cannot": GUARDIAN_CANNOT,
             "unlink_needs_approval": pairing.unlink_needs_approval(teen=user),
+            "blocker": pairing.pairing_accept_blocker(invitation=invitation, teen=user),
         },
     )
 

@@ -531,3 +531,42 @@ def test_the_status_poll_costs_a_fixed_number_of_queries(
     # its link. Polled every few seconds while a parent waits, so it must stay flat.
     with django_assert_num_queries(9):
         assert alice_client.get(url + "?m=10").status_code == 204
+
+
+def test_the_confirmation_page_says_when_accepting_is_not_possible(client, tom, alice):
+    second = UserFactory(display_name="Gus")
+    link(second, tom)
+    invitation, secrets = pairing_invitation_create(parent=UserFactory(display_name="Thea"))
+    client.force_login(tom)
+    page = client.get(_enter_code(client, secrets.code)["Location"]).content.decode()
+    assert "the most allowed" in page
+    assert re.search(r'value="accept"\s+disabled', page)
+    response = _accept(client, invitation)
+    assert response.status_code == 400
+    assert "the most allowed" in response.content.decode()
+
+
+def test_the_admin_lists_invitations_and_links_without_any_code(client, alice, tom):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    invitation, secrets = pairing_invitation_create(parent=alice)
+    tom_link = GuardianLink.objects.get(parent=alice, teen=tom)
+    from accounts.pairing import guardian_unlink
+
+    guardian_unlink(link=tom_link, guardian=alice)
+    client.force_login(admin)
+    pages = [
+        "/admin/accounts/pairinginvitation/",
+        f"/admin/accounts/pairinginvitation/{invitation.pk}/change/",
+        "/admin/accounts/guardianlink/",
+        f"/admin/accounts/guardianlink/{tom_link.pk}/change/",
+        "/admin/accounts/unlinkrequest/",
+        "/admin/accounts/attemptcounter/",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        for secret in (secrets.code, secrets.code_display, secrets.token, invitation.code_hash):
+            assert secret not in html
+    history = client.get(pages[3]).content.decode()
+    assert "link.ended" in history and "Alice unlinked from Tom." in history

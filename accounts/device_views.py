@@ -33,7 +33,7 @@ class DeviceForm(forms.Form):
     name = forms.CharField(
         label="Device name",
         max_length=NAME_MAX_LENGTH,
-        help_text="So everyone can tell it apart, e.g. “Tom's phone” or “School laptop”.",
+        help_text="So everyone can tell it apart, e.g. “Phone” or “School laptop”.",
     )
     platform = forms.ChoiceField(label="Kind of device", choices=Platform.choices)
 

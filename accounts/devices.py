@@ -176,7 +176,7 @@ def user_may_manage_devices_of(*, user: User, teen: User) -> bool:
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationError({"name": "Give the device a name, e.g. “Tom's phone”."})
+        raise ValidationError({"name": "Give the device a name, e.g. “Phone” or “School laptop”."})
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationError({"name": f"Keep the name to {NAME_MAX_LENGTH} characters."})
     return name

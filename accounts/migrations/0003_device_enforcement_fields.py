@@ -4,29 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_pairing_invitation_sealed'),
+        ("accounts", "0002_pairing_invitation_sealed"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='device',
-            name='acked_rules_version',
+            model_name="device",
+            name="acked_rules_version",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='device',
-            name='not_applied_notified_version',
+            model_name="device",
+            name="not_applied_notified_version",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='device',
-            name='silent_notified_at',
+            model_name="device",
+            name="silent_notified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='device',
-            index=models.Index(fields=['last_seen_at'], name='device_last_seen'),
+            model_name="device",
+            index=models.Index(fields=["last_seen_at"], name="device_last_seen"),
         ),
     ]

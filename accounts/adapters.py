@@ -14,3 +14,6 @@ class AccountAdapter(DefaultAccountAdapter):
         user.birth_date = data.get("birth_date")
         user.time_zone = data.get("time_zone") or "UTC"
         return super().save_user(request, user, form, commit=commit)
+
+    def get_user_search_fields(self) -> list[str]:
+        return ["email", "display_name"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q, QuerySet
@@ -13,6 +14,7 @@ from accounts.models import (
     ADULT_AGE,
     TEEN_MIN_AGE,
     AttemptCounter,
+    Device,
     GuardianLink,
     InvitationStatus,
     PairingInvitation,
@@ -273,3 +275,36 @@ class AttemptCounterAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    """Devices never show their token (only a hash is stored); revoking is the support action."""
+
+    list_display = ["name", "teen", "platform", "last_seen_at", "acked_at", "revoked_at"]
+    list_filter = ["platform", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "teen__email", "teen__display_name", "token_prefix"]
+    list_select_related = ["teen"]
+    raw_id_fields = ["teen", "created_by"]
+    exclude = ["token_hash"]
+    readonly_fields = ["token_prefix", "created_at", "last_seen_at", "acked_version", "acked_at"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected devices")
+    def revoke(self, request, queryset) -> None:
+        from accounts.devices import device_revoke
+
+        for device in queryset.filter(revoked_at__isnull=True):
+            device_revoke(device=device, actor=request.user)
+
+
+# allauth's session admin searches `user__username`, which this user model does not have.
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    raw_id_fields = ["user"]
+    list_display = ["user", "created_at", "last_seen_at", "ip", "user_agent"]
+    search_fields = ["user__email", "ip"]
+    list_select_related = ["user"]

@@ -267,6 +267,9 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": SITE_URL + "/accounts/signup/",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (sign-in,
+# pairing codes) key on the client's address, so this must be right in production.
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- REST framework and the OpenAPI schema ----------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.crypto import keyed_hash
@@ -182,6 +183,13 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _check_name_free(*, teen: User, name: str, exclude_pk: int | None = None) -> None:
+    """One name per active device, so "applied on <name>" always points at one device."""
+    taken = devices_for_teen(teen=teen).filter(name__iexact=name).exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"name": f"There is already a device called “{name}”."})
+
+
 def device_register(
     *, teen: User, actor: User, name: str, platform: str, now: datetime | None = None
 ) -> tuple[Device, str]:
@@ -207,6 +215,7 @@ def device_register(
     with transaction.atomic():
         # Lock the teen's row so two registrations at once cannot pass the cap together.
         User.objects.select_for_update().filter(pk=teen.pk).first()
+        _check_name_free(teen=teen, name=name)
         if devices_for_teen(teen=teen).count() >= MAX_ACTIVE_DEVICES_PER_TEEN:
             raise ValidationError(
                 {
@@ -244,6 +253,7 @@ def device_rename(*, device: Device, actor: User, name: str) -> Device:
         raise ValidationError({"name": "This device was removed; register it again instead."})
     if name == device.name:
         return device
+    _check_name_free(teen=device.teen, name=name, exclude_pk=device.pk)
     before = device.name
     with transaction.atomic():
         Device.objects.filter(pk=device.pk).update(name=name)
@@ -295,6 +305,7 @@ def device_revoke(*, device: Device, actor: User, now: datetime | None = None) -
                     title=f"{teen.display_name} removed the device “{device.name}”",
                     body="It no longer reports usage or applies your rules. "
                     "If that was not agreed, talk with them about it.",
+                    link=reverse("teen_devices", args=[teen.pk]),
                     teen=teen,
                     dedupe_key=f"device-revoked:{device.pk}",
                     now=now,

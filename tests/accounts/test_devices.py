@@ -83,6 +83,17 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_saved(tom_client, t
 
 
 @pytest.mark.django_db
+def test_two_active_devices_cannot_share_a_name(tom_client, tom, phone):
+    response = tom_client.post("/devices/", {"name": "tom's PHONE", "platform": "ios"})
+    assert response.status_code == 400
+    assert "already a device called" in text(response)
+    laptop, _ = register(tom, name="Laptop")
+    response = tom_client.post(f"/devices/{laptop.pk}/rename/", {"name": "Tom's phone"})
+    assert response.status_code == 400
+    assert Device.objects.filter(teen=tom).count() == 2
+
+
+@pytest.mark.django_db
 def test_a_teen_has_at_most_twenty_devices(tom_client, tom):
     for i in range(MAX_ACTIVE_DEVICES_PER_TEEN):
         register(tom, name=f"Device {i}")

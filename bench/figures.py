@@ -165,7 +165,7 @@ def enforcement_latency(
     sent_at: dict[int, datetime] = {}
     statuses: dict[int, int] = {}
     for device in devices:
-        body = usage_body(1, start=datetime.now(UTC) - timedelta(seconds=61))
+        body = usage_body(1, start=datetime.now(UTC) - timedelta(seconds=61), seconds=60)
         sent_at[device.teen_id] = datetime.now(UTC)
         status = _post_usage(base_url, device.token, body)
         statuses[status] = statuses.get(status, 0) + 1

@@ -5,6 +5,7 @@ cache as the server, after one warm-up request)."""
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,9 +57,8 @@ def _client():
     return Client(HTTP_HOST="127.0.0.1")
 
 
-def usage_body(count: int, *, start: datetime) -> dict:
-    """A batch like the Lua script sends: 60 seconds of use in `count` back-to-back events."""
-    seconds = 60 // count
+def usage_body(count: int, *, start: datetime, seconds: int = 1) -> dict:
+    """A batch like the Lua script sends: `count` back-to-back events of `seconds` each."""
     return {
         "events": [
             {
@@ -98,21 +98,18 @@ def build_paths(
     def policy_probe() -> object:
         return client.get(POLICY_URL, headers=bearer(probes[0].token))
 
+    etag_device = probes[1 % len(probes)]
+    etag = client.get(POLICY_URL, headers=bearer(etag_device.token)).headers.get("ETag", "")
+
     def etag_probe() -> object:
-        device = probes[1 % len(probes)]
-        etag = client.get(POLICY_URL, headers=bearer(device.token)).headers.get("ETag", "")
-        return client.get(POLICY_URL, headers={**bearer(device.token), "If-None-Match": etag})
+        return client.get(POLICY_URL, headers={**bearer(etag_device.token), "If-None-Match": etag})
 
     def usage_probe(count: int, device: SeededDevice) -> Callable[[], object]:
-        # Each call reports the minute after the previous one, as a device would.
-        cursor = [datetime.now(UTC) - timedelta(minutes=110)]
-
         def probe() -> object:
-            body = usage_body(count, start=cursor[0])
-            cursor[0] += timedelta(seconds=60)
+            start = datetime.now(UTC) - timedelta(seconds=random.randint(120, 6900))  # noqa: S311  # nosec B311
             return client.post(
                 USAGE_URL,
-                data=json.dumps(body),
+                data=json.dumps(usage_body(count, start=start)),
                 content_type="application/json",
                 headers=bearer(device.token),
             )
@@ -209,7 +206,7 @@ def noop_path() -> BenchPath:
         script="noop.lua",
         expected_status=200,
         target=Target(),
-        probe=lambda: _client().get(NOOP_PATH),
+        probe=page_probe(NOOP_PATH, ""),
     )
 
 

@@ -4,13 +4,15 @@ No load and no timings here (those are `make bench`, never `make test`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import clear_url_caches
 
 from accounts.devices import device_for_token
 from accounts.models import GuardianLink, LinkStatus, User
+from bench.paths import POLICY_URL, USAGE_URL, bearer, usage_body
 from bench.report import PathResult, Target, format_table
 from bench.seed import DASHBOARD_TEENS, seed
 from controls.models import DailyUsage, TeenDay, TeenRules, UsageEvent
@@ -83,6 +85,27 @@ def test_it_tops_up_an_existing_data_set():
     assert TeenRules.objects.count() == first.teens + light.teens
     assert light.devices == 0
     assert not UsageEvent.objects.filter(teen__rules__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_it_drives_the_device_api_as_the_wrk_scripts_do(client, bench_urls):
+    """The bodies and headers the benchmark sends are the ones the device API accepts."""
+    now = datetime.now(UTC)
+    result = seed(families=2, history_days=1, event_days=1, now=now)
+    device = result.load_devices[0]
+    auth = bearer(device.token)
+
+    first = client.get(POLICY_URL, headers=auth)
+    again = client.get(POLICY_URL, headers={**auth, "If-None-Match": first["ETag"]})
+    batch = usage_body(10, start=now - timedelta(minutes=30))
+    posted = client.post(
+        USAGE_URL, data=json.dumps(batch), content_type="application/json", headers=auth
+    )
+
+    assert first.status_code == 200
+    assert again.status_code == 304
+    assert posted.status_code == 200, posted.content
+    assert len(posted.json()["booked"]) == 10
 
 
 def test_it_renders_the_table_with_verdicts():

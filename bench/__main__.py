@@ -65,7 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--paths",
         default="all",
-        help="comma-separated: policy_200,policy_304,usage_1,usage_10,dashboard,teen_page",
+        help="all (default), none, or some of: "
+        "policy_200,policy_304,usage_1,usage_10,dashboard,teen_page",
     )
     parser.add_argument(
         "--reuse-data",
@@ -297,7 +298,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     dashboard_cookie = session_cookie(User.objects.get(pk=state["dashboard_guardian_id"]))
     teen_cookie = session_cookie(User.objects.get(pk=state["teen_page_teen_id"]))
 
-    wanted = None if args.paths == "all" else set(args.paths.split(","))
+    wanted = None if args.paths == "all" else set(args.paths.split(",")) - {"none"}
     paths = [
         path
         for path in build_paths(

@@ -254,6 +254,64 @@ def _snapshot() -> dict[str, int]:
     }
 
 
+PLANTED_DOWNTIME_STARTS = 100
+PLANTED_LIMITS_WITHOUT_TASK = 50
+PLANTED_WINDOW_NAME = "Bench: starts in 3 minutes"
+
+
+def plant_sweep_work(*, now: datetime) -> dict[str, int]:
+    """Give the first sweep run an average minute's work at 100,000 teens (each teen has a
+    downtime start or two a day and now and then a limit reached with no crossing report):
+    windows starting in three minutes for 100 teens, 50 days over the limit whose state does
+    not say so. The second run must find all of it done."""
+    from accounts.models import GuardianLink, LinkStatus, User
+    from controls.models import DayState, DowntimeWindow, TeenDay, TeenRules
+    from controls.policy import teen_day
+
+    DowntimeWindow.objects.filter(name=PLANTED_WINDOW_NAME).delete()  # from an earlier run
+    supervised = GuardianLink.objects.filter(status=LinkStatus.ACTIVE).values("teen_id")
+    wanted = PLANTED_DOWNTIME_STARTS + PLANTED_LIMITS_WITHOUT_TASK
+    teens = list(
+        User.objects.filter(
+            pk__in=TeenRules.objects.filter(teen_id__in=supervised)
+            .order_by("-teen_id")
+            .values("teen_id")[:wanted]
+        ).select_related("rules")
+    )
+    windows = []
+    for teen in teens[:PLANTED_DOWNTIME_STARTS]:
+        start = (now + timedelta(minutes=3)).astimezone(teen.tz)
+        end = start + timedelta(hours=1)
+        windows.append(
+            DowntimeWindow(
+                teen=teen,
+                name=PLANTED_WINDOW_NAME,
+                start=start.time().replace(second=0, microsecond=0),
+                end=end.time().replace(second=0, microsecond=0),
+            )
+        )
+    DowntimeWindow.objects.bulk_create(windows)
+    over = 0
+    for teen in teens[PLANTED_DOWNTIME_STARTS:]:
+        rules = teen.rules
+        day = teen_day(now=now, tz=teen.tz, day_start=rules.day_start)
+        limit = rules.daily_limits()[day.local_date.weekday()]
+        if limit is None:
+            continue
+        TeenDay.objects.update_or_create(
+            teen=teen,
+            local_date=day.local_date,
+            defaults={
+                "counted_seconds": limit * 60 + 60,
+                "total_seconds": limit * 60 + 60,
+                "state": DayState.OK,
+                "updated_at": now,
+            },
+        )
+        over += 1
+    return {"downtime_starts": len(windows), "limits_without_task": over}
+
+
 def sweep(*, target_teens: int, state: dict, say: Callable[[str], None]) -> dict:
     from bench.seed import seed
     from controls.models import TeenRules
@@ -271,8 +329,9 @@ def sweep(*, target_teens: int, state: dict, say: Callable[[str], None]) -> dict
         say(f"  topped up in {time.monotonic() - started:.0f} s")
         teens = TeenRules.objects.count()
     service = _sweep_service()
-    before = _snapshot()
     now = datetime.now(UTC)
+    planted = plant_sweep_work(now=now)
+    before = _snapshot()
     started = time.monotonic()
     first_result = service(now=now)
     first = time.monotonic() - started
@@ -289,6 +348,7 @@ def sweep(*, target_teens: int, state: dict, say: Callable[[str], None]) -> dict
     }
     return {
         "teens": teens,
+        "planted": planted,
         "first_s": round(first, 3),
         "second_s": round(second, 3),
         "first_result": repr(first_result)[:300],
@@ -306,7 +366,8 @@ def describe_sweep(result: dict) -> str:
         "met" if slowest <= SWEEP_TARGET_SECONDS and not result["changed_by_second"] else "MISSED"
     )
     return (
-        f"beat sweep over {result['teens']:,} teens: first run {result['first_s']:.2f} s "
+        f"beat sweep over {result['teens']:,} teens, planted {result['planted']}: first run "
+        f"{result['first_s']:.2f} s "
         f"(changed {result['changed_by_first'] or 'nothing'}), second run "
         f"{result['second_s']:.2f} s (changed {result['changed_by_second'] or 'nothing'}) "
         f"(target <= {SWEEP_TARGET_SECONDS:g} s and a second run changes nothing: {verdict})"

@@ -343,6 +343,7 @@ def seed(
             "last_seen_at",
             "acked_version",
             "acked_at",
+            "acked_rules_version",
         ],
         TeenDay: [
             "id",
@@ -466,12 +467,13 @@ def seed(
         weekday_limit = 60 if enforcement else rng.choice((40, 60, 60, 90, 120))
         weekend_limit = 60 if enforcement else rng.choice((60, 90, 120, 180, None))
         limits = (weekday_limit,) * 5 + (weekend_limit,) * 2
+        rules_version = rng.randrange(1, 12)
         allowed_apps = [] if enforcement else rng.sample(ALWAYS_ALLOWED, rng.randrange(0, 3))
         chunk.add(
             TeenRules,
             (
                 teen_id,
-                rng.randrange(1, 12),
+                rules_version,
                 joined,
                 joined,
                 *limits,
@@ -535,6 +537,7 @@ def seed(
             token, prefix, token_hash = make_token()
             device_id = ids.take(Device)
             devices.append(device_id)
+            last_seen = now - timedelta(minutes=rng.randrange(1, 600))
             chunk.add(
                 Device,
                 (
@@ -546,9 +549,11 @@ def seed(
                     token_hash,
                     joined,
                     teen_id,
-                    now - timedelta(minutes=rng.randrange(1, 600)),
+                    last_seen,
                     "",
-                    None,
+                    last_seen,
+                    # Applied the rules in force (the sweep's "not applied" finds nothing old).
+                    rules_version,
                 ),
             )
             result.devices += 1

@@ -304,3 +304,17 @@ def test_the_api_answers_404_to_strangers_and_400_to_bad_input(
 def test_the_api_needs_a_signed_in_user(client, tom):
     response = client.get(f"/api/v1/teens/{tom.pk}/devices")
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_the_panel_reuses_the_pages_policy(rf, alice, tom, phone, django_assert_num_queries):
+    from django.template import Context, Template
+
+    template = Template("{% load device_tags %}{% devices_panel teen %}")
+    policy = effective_policy_for_teen(teen=tom)
+    with django_assert_num_queries(1):  # the devices; the version comes from the page
+        html_ = template.render(Context({"teen": tom, "policy": policy, "user": alice}))
+    assert "Not yet applied on" in html_
+    with django_assert_num_queries(5):  # alone, it computes the policy too
+        template.render(Context({"teen": tom, "user": alice}))

@@ -158,6 +158,8 @@ def _parse_one(raw: Any, *, now: datetime) -> tuple[UsageEventIn | None, dict[st
         errors["app"] = ["Must be a string (the app's identifier)."]
     elif len(app.strip()) > APP_MAX_LENGTH:
         errors["app"] = [f"At most {APP_MAX_LENGTH} characters."]
+    elif any(ord(char) < 32 or ord(char) == 127 for char in app):
+        errors["app"] = ["Must not contain control characters."]
 
     if errors:
         return None, errors
@@ -184,7 +186,7 @@ def usage_events_parse(payload: Any, *, now: datetime | None = None) -> list[Usa
     errors: list[dict[str, list[str]]] = []
     for raw in raw_events:
         event, event_errors = _parse_one(raw, now=now)
-        events.append(event)
+        events.append(None if event_errors else event)  # only sound events are compared
         errors.append(event_errors)
     _check_within_batch(events, errors)
     if any(errors):

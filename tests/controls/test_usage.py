@@ -218,6 +218,10 @@ def test_the_long_fall_back_day_keeps_its_25th_hour(client, tom, phone):
         ({"id": None}, "id", "required"),
         ({"app": 7}, "app", "string"),
         ({"app": "x" * 201}, "app", "200"),
+        ({"app": "com.example\x00"}, "app", "control characters"),
+        ({"started_at": "9999-12-31T23:59:59-14:00"}, "started_at", "future"),
+        ({"started_at": "0001-01-01T00:30:00+01:00"}, "started_at", "retention"),
+        ({"started_at": "2026-02-30T10:00:00Z"}, "started_at", "ISO 8601"),
     ],
 )
 def test_each_bad_event_gets_its_400_and_nothing_is_booked(client, tom, phone, bad, field, message):

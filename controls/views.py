@@ -209,7 +209,9 @@ def teen_home(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     teen = request.user
     guardian_rows = _guardian_rows(teen)
-    context = _rules_context(teen)
+    # A teen nobody supervises has no rules yet: they are made, with the defaults for the teen's
+    # age at that moment, when the first guardian links.
+    context = _rules_context(teen) if guardian_rows else {"teen": teen}
     events = audit_events_for_teen(teen=teen)[:20]
     context.update(
         guardians=[row["guardian"] for row in guardian_rows],

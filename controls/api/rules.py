@@ -16,7 +16,12 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -44,8 +49,18 @@ def _limit_field() -> serializers.IntegerField:
     )
 
 
-def _hhmm(**kwargs) -> serializers.TimeField:
-    return serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "21:30"}
+)
+class WallTimeField(serializers.TimeField):
+    """A local wall time as "HH:MM" (the teen's time zone), not an RFC 3339 instant."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
+def _hhmm(**kwargs) -> WallTimeField:
+    return WallTimeField(**kwargs)
 
 
 class ScreenTimeSerializer(serializers.Serializer):
@@ -536,7 +551,11 @@ class TeenHistoryView(APIView):
                 "limit", int, OpenApiParameter.QUERY, description=f"At most {HISTORY_MAX}."
             ),
         ],
-        responses={200: HistoryEventSerializer(many=True), **READ_ERRORS},
+        responses={
+            200: HistoryEventSerializer(many=True),
+            400: OpenApiResponse(description="`limit` is not a whole number."),
+            **READ_ERRORS,
+        },
         tags=["rules"],
     )
     def get(self, request: Request, teen_id: int) -> Response:

@@ -184,3 +184,13 @@ def test_a_guardian_opening_the_teen_page_goes_to_the_dashboard(alice_client):
     response = alice_client.get("/me/")
     assert response.status_code == 302
     assert response.url == "/dashboard/"
+
+
+@pytest.mark.django_db
+def test_an_unlinked_teen_sees_that_nobody_manages_them(client, uma):
+    client.force_login(uma)
+    response = client.get("/me/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You're not linked to a parent or guardian" in page
+    assert "My screen time rules" not in page

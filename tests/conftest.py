@@ -23,6 +23,19 @@ def _media_and_cache(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Tasks run in-process in tests, also when REDIS_URL is set (CI's second pass), so a test
+    sees the outcome of what it enqueued. Tests marked `celeryworker` talk to a real worker on
+    Redis instead."""
+    from familypairing.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = request.node.get_closest_marker("celeryworker") is None
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def alice(db):
     return UserFactory(email="alice@example.com", display_name="Alice")

@@ -79,3 +79,106 @@ def test_it_stops_mfa_code_guessing_after_five_failures(alice):
     response = client.post(reverse("mfa_authenticate"), {"code": _totp_now(TOTP_SECRET)})
     assert "_auth_user_id" not in client.session
     assert "Too many failed login attempts" in response.content.decode()
+
+
+# --- Pairing codes ----------------------------------------------------------------------------
+
+
+def _wrong_code(real: str) -> str:
+    return "ABCDEFGH" if real != "ABCDEFGH" else "HGFEDCBA"
+
+
+def _enter_code(client: Client, code: str):
+    return client.post(reverse("pair_enter_code"), {"code": code})
+
+
+def _teen_client(teen, address: str = "203.0.113.5") -> Client:
+    client = Client(REMOTE_ADDR=address)
+    client.force_login(teen)
+    return client
+
+
+@pytest.fixture
+def invitation(alice):
+    from accounts.pairing import pairing_invitation_create
+
+    return pairing_invitation_create(parent=alice)
+
+
+@pytest.mark.django_db
+def test_it_answers_429_after_five_wrong_pairing_codes(uma, invitation):
+    _, secrets = invitation
+    client = _teen_client(uma)
+    wrong = _wrong_code(secrets.code)
+    for _ in range(5):
+        assert _enter_code(client, wrong).status_code == 400
+    response = _enter_code(client, wrong)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "too many" in response.content.decode().lower()  # a readable page, not a bare 429
+    # Guessing right now does not help: the limit is checked before the code.
+    assert _enter_code(client, secrets.code).status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_pairing_limit_follows_the_account_across_addresses(uma, invitation):
+    _, secrets = invitation
+    for n in range(5):
+        _enter_code(_teen_client(uma, f"198.51.100.{n + 1}"), _wrong_code(secrets.code))
+    response = _enter_code(_teen_client(uma, "198.51.100.99"), _wrong_code(secrets.code))
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_pairing_limit_follows_the_address_across_accounts(invitation):
+    from tests.factories import TeenFactory
+
+    _, secrets = invitation
+    for _ in range(5):
+        _enter_code(_teen_client(TeenFactory()), _wrong_code(secrets.code))
+    response = _enter_code(_teen_client(TeenFactory()), _wrong_code(secrets.code))
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_pages_and_the_api_share_one_pairing_limit(uma, invitation):
+    _, secrets = invitation
+    client = _teen_client(uma)
+    for _ in range(3):
+        assert _enter_code(client, _wrong_code(secrets.code)).status_code == 400
+    for _ in range(2):
+        response = client.post(
+            "/api/v1/pairing/lookup",
+            data=json.dumps({"code": _wrong_code(secrets.code)}),
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+    response = client.post(
+        "/api/v1/pairing/lookup",
+        data=json.dumps({"code": secrets.code}),
+        content_type="application/json",
+    )
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_pairing_limit_lifts_after_the_window(uma, invitation):
+    from datetime import timedelta
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    _, secrets = invitation
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client = _teen_client(uma)
+        for _ in range(5):
+            _enter_code(client, _wrong_code(secrets.code))
+        assert _enter_code(client, _wrong_code(secrets.code)).status_code == 429
+    later = start + timedelta(minutes=settings.PAIRING_FAILURE_WINDOW_MINUTES + 1)
+    with time_machine.travel(later, tick=False):
+        # The invitation itself expired meanwhile; the answer is the ordinary "wrong code".
+        assert _enter_code(client, _wrong_code(secrets.code)).status_code == 400

@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import IntegerField, Max, QuerySet, Sum
+from django.db.models import Count, IntegerField, Max, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from controls.models import AuditEvent, DayGrant, DowntimeWindow, Notification, TeenDay
+from controls.models import (
+    AuditEvent,
+    DayGrant,
+    DowntimeWindow,
+    Notification,
+    TeenDay,
+    TimeRequest,
+    TimeRequestStatus,
+)
 from controls.policy import (
     EffectivePolicy,
     ScreenTimeSpec,
@@ -179,10 +187,6 @@ def policies_for_teens(*, teens, now: datetime | None = None) -> dict[int, Effec
 
 def pending_time_request_counts(*, teen_ids) -> dict[int, int]:
     """Open more-time requests per teen, in one query."""
-    from django.db.models import Count
-
-    from controls.models import TimeRequest, TimeRequestStatus
-
     rows = (
         TimeRequest.objects.filter(teen_id__in=list(teen_ids), status=TimeRequestStatus.PENDING)
         .values("teen_id")

@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.selectors import guardians_for_teen, is_guardian_of
 from controls.audit import audit_record, diff_fields
 from controls.bounds import BOUNDED_FIELDS, band_for_teen
-from controls.describe import change_lines, window_text
+from controls.describe import WEEKDAY_NAMES, change_lines, window_text
 from controls.domains import normalise_domains
 from controls.models import (
     WEEKDAY_FIELDS,
@@ -536,8 +536,6 @@ def _overlap(mask: int, start: time, end: time, others: Iterable[DowntimeWindow]
 def _clean_window(
     *, teen, name: Any, weekdays: Any, start: Any, end: Any, exclude_pk: int | None
 ) -> dict[str, Any]:
-    from controls.describe import WEEKDAY_NAMES
-
     errors: dict[str, list[str]] = {}
     clean_name = " ".join(str(name or "").split())
     if not clean_name:

@@ -26,6 +26,7 @@ from controls import exports, forms, services
 from controls.access import teen_for_rule_change, teen_for_viewer
 from controls.bounds import band_for_teen
 from controls.describe import (
+    FIELD_LABELS,
     WEEKDAY_NAMES,
     history_entry,
     minutes_text,
@@ -101,8 +102,6 @@ def _rules_context(teen) -> dict[str, Any]:
 
 
 def _privacy_rows(rules) -> list[tuple[str, str]]:
-    from controls.describe import FIELD_LABELS
-
     names = [
         "private_account",
         "suggest_account",

@@ -124,9 +124,7 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Cache: shared between processes so rate limits hold across workers --------------------
 REDIS_URL = redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "familypairing.cache.RedisCache", "LOCATION": REDIS_URL}}
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:

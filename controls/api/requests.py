@@ -8,7 +8,7 @@ ask and see their own; everyone reads their notifications and exports their data
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +40,7 @@ from controls.selectors import notification_unread_count
 from familypairing.api import ErrorSerializer
 
 MAX_LIST = 100
+MAX_ID = 2**63 - 1
 
 # --- serializers -----------------------------------------------------------------------------
 
@@ -109,6 +110,43 @@ class DenySerializer(serializers.Serializer):
     )
 
 
+class TimeRequestQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TimeRequestStatus.choices, required=False)
+    teen = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False)
+    kind = serializers.ChoiceField(choices=NotificationKind.choices, required=False)
+    teen = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIST, default=30)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_ID, default=0)
+
+
+def _query(request: Request, serializer_class) -> dict:
+    """Validated query parameters; a repeated or malformed parameter is a 400 naming it."""
+    repeated = [
+        name for name in request.query_params if len(request.query_params.getlist(name)) > 1
+    ]
+    if repeated:
+        raise exceptions.ValidationError(dict.fromkeys(repeated, "Give this parameter once."))
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _teen_filter(request: Request, teen_id: int | None) -> int | None:
+    """The teen a list is narrowed to: a guardian's own teen, or the teen themself (404 for
+    anyone else, as everywhere)."""
+    if teen_id is None:
+        return None
+    if request.user.is_teen:
+        if teen_id != request.user.pk:
+            raise exceptions.NotFound("No such teen.")
+        return teen_id
+    return teen_for_guardian(guardian=request.user, teen_id=teen_id).pk
+
+
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Who answered first, or that the request lapsed.")
     time_request = TimeRequestSerializer()
@@ -161,7 +199,7 @@ class NotificationPageSerializer(serializers.Serializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_null=True,
         max_length=1000,
@@ -205,24 +243,26 @@ UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="Not signed in.")
 class TimeRequestListView(APIView):
     @extend_schema(
         summary="More-time requests: a guardian's teens' or a teen's own, newest first",
-        parameters=[
-            OpenApiParameter("status", str, enum=TimeRequestStatus.values),
-            OpenApiParameter("teen", int, description="Guardians: only this teen."),
-        ],
-        responses={200: TimeRequestSerializer(many=True), 401: UNAUTHENTICATED},
+        parameters=[TimeRequestQuerySerializer],
+        responses={
+            200: TimeRequestSerializer(many=True),
+            400: OpenApiResponse(description="A malformed or repeated query parameter."),
+            401: UNAUTHENTICATED,
+            404: OpenApiResponse(ErrorSerializer, description="`teen` is not one of yours."),
+        },
     )
     def get(self, request: Request) -> Response:
         user = request.user
+        query = _query(request, TimeRequestQuerySerializer)
         if user.is_teen:
             qs = TimeRequest.objects.filter(teen=user)
         else:
             qs = TimeRequest.objects.filter(teen__in=teens_for_guardian(guardian=user))
-            teen_id = request.query_params.get("teen")
-            if teen_id:
-                qs = qs.filter(teen_id=teen_for_guardian(guardian=user, teen_id=teen_id).pk)
-        wanted = request.query_params.get("status")
-        if wanted in TimeRequestStatus.values:
-            qs = qs.filter(status=wanted)
+        teen_id = _teen_filter(request, query.get("teen"))
+        if teen_id is not None:
+            qs = qs.filter(teen_id=teen_id)
+        if query.get("status"):
+            qs = qs.filter(status=query["status"])
         qs = qs.select_related("teen", "answered_by", "device")[:MAX_LIST]
         return Response(TimeRequestSerializer(qs, many=True).data)
 
@@ -354,27 +394,25 @@ class TeenGrantView(APIView):
 class NotificationListView(APIView):
     @extend_schema(
         summary="Your notifications, newest first (filters: unread, kind, teen)",
-        parameters=[
-            OpenApiParameter("unread", bool),
-            OpenApiParameter("kind", str, enum=NotificationKind.values),
-            OpenApiParameter("teen", int),
-            OpenApiParameter("limit", int, description=f"At most {MAX_LIST} (default 30)."),
-            OpenApiParameter("offset", int),
-        ],
-        responses={200: NotificationPageSerializer, 401: UNAUTHENTICATED},
+        parameters=[NotificationQuerySerializer],
+        responses={
+            200: NotificationPageSerializer,
+            400: OpenApiResponse(description="A malformed or repeated query parameter."),
+            401: UNAUTHENTICATED,
+            404: OpenApiResponse(ErrorSerializer, description="`teen` is not one of yours."),
+        },
     )
     def get(self, request: Request) -> Response:
         user = request.user
-        teen_ids = (
-            set()
-            if user.is_teen
-            else set(teens_for_guardian(guardian=user).values_list("pk", flat=True))
+        query = _query(request, NotificationQuerySerializer)
+        filters = InboxFilters(
+            unread=query["unread"],
+            kind=query.get("kind", ""),
+            teen_id=_teen_filter(request, query.get("teen")),
         )
-        filters = InboxFilters.from_query(request.query_params, allowed_teen_ids=teen_ids)
         qs = notifications_filtered(user=user, filters=filters)
-        limit, offset = _int_param(request, "limit", 30), _int_param(request, "offset", 0)
-        limit = max(1, min(limit, MAX_LIST))
-        results = list(qs[max(0, offset) : max(0, offset) + limit])
+        offset, limit = query["offset"], query["limit"]
+        results = list(qs[offset : offset + limit])
         return Response(
             {
                 "count": qs.count(),
@@ -382,13 +420,6 @@ class NotificationListView(APIView):
                 "results": NotificationSerializer(results, many=True).data,
             }
         )
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    try:
-        return int(request.query_params.get(name, default))
-    except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: "Must be a whole number."}) from None
 
 
 class NotificationReadView(APIView):

@@ -185,6 +185,48 @@ def server_environment(*, secret_key: str, database_url: str, redis_url: str) ->
     return env
 
 
+def describe_machine() -> dict[str, str]:
+    """What the figures were measured on (for docs/benchmarks.md)."""
+    import platform
+    import subprocess  # nosec B404 - git, fixed arguments
+
+    import django
+
+    commit = subprocess.run(  # nosec B603
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    info = {
+        "commit": commit or "unknown",
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+    }
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        info["cpu"] = next(
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        )
+        meminfo = Path("/proc/meminfo").read_text().split()
+        info["memory"] = f"{int(meminfo[meminfo.index('MemTotal:') + 1]) / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        info["postgresql"] = connection.cursor().connection.info.parameter_status("server_version")
+    else:
+        import sqlite3
+
+        info["sqlite"] = sqlite3.sqlite_version
+    return info
+
+
 # --- The run ----------------------------------------------------------------------------------
 
 
@@ -252,6 +294,8 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     if redis_url:
         cache.clear()  # FLUSHDB of the bench's Redis database: cached state of an older seed
     say(f"  migrated and collected static files ({time.monotonic() - t0:.0f} s)")
+    machine = describe_machine()
+    say("  machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()))
 
     if reuse:
         say(f"  reusing the data set of {args.families:,} families seeded {state['seeded_at']}")
@@ -482,6 +526,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             table_rows,
             families=args.families,
             backend=backend,
+            machine=machine,
             redis=bool(redis_url),
             cores=cores,
             workers=args.workers,

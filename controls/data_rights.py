@@ -209,7 +209,16 @@ def _scrub(value: Any, words: list[str]) -> Any:
 
 
 def _end_links(*, user: User, now: datetime) -> None:
-    """End every open link of the user with a notice to the people on the other side."""
+    """End every open link of the user with a notice to the people on the other side. A new
+    guardian waiting for approval that nobody is left to give is turned down, as when the
+    last guardian unlinks (the pairing feature's rule, reused)."""
+    from accounts.pairing import _refuse as pairing_link_refuse_unapprovable
+
+    supervised = set(
+        GuardianLink.objects.filter(parent=user, status=LinkStatus.ACTIVE).values_list(
+            "teen_id", flat=True
+        )
+    )
     links = GuardianLink.objects.select_for_update().filter(
         Q(parent=user) | Q(teen=user), status__in=OPEN_LINK_STATUSES
     )
@@ -265,6 +274,13 @@ def _end_links(*, user: User, now: datetime) -> None:
                 link="/dashboard/",
                 now=now,
             )
+    orphaned = GuardianLink.objects.select_for_update().filter(
+        teen_id__in=supervised, status=LinkStatus.PENDING_APPROVAL
+    )
+    for waiting in orphaned.exclude(teen__guardian_links__status=LinkStatus.ACTIVE).select_related(
+        "parent", "teen"
+    ):
+        pairing_link_refuse_unapprovable(waiting, by=None, now=now)
 
 
 @transaction.atomic

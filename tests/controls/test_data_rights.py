@@ -205,3 +205,13 @@ def test_no_model_keeps_a_column_that_names_a_deleted_user_by_accident():
                 assert field.remote_field.on_delete in (models.CASCADE, models.SET_NULL), (
                     f"{model.__name__}.{field.name}"
                 )
+
+
+def test_a_new_guardian_waiting_for_the_deleted_guardians_approval_is_turned_down(alice, tom, carl):
+    from controls.data_rights import account_delete
+
+    waiting = GuardianLink.objects.create(parent=carl, teen=tom, status=LinkStatus.PENDING_APPROVAL)
+    account_delete(user=alice)
+    waiting.refresh_from_db()
+    assert waiting.status == LinkStatus.REFUSED
+    assert Notification.objects.filter(recipient=carl, kind=NotificationKind.LINK_REFUSED).exists()

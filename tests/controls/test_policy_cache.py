@@ -1,0 +1,152 @@
+"""The device API's policy cache gives exactly what the database gives, and sees every change."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from django.core.cache import cache
+
+from controls.models import DayGrant, TeenDay
+from controls.policy import teen_day
+from controls.policy_cache import (
+    PolicyEntry,
+    policy_entry_for_teen,
+    policy_inputs,
+    render_json,
+    usage_changed,
+)
+from controls.selectors import effective_policy_for_teen
+from controls.services import downtime_window_create, screen_time_update
+
+# A Tuesday afternoon in London (tom's zone).
+NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+
+
+def _today(teen, now=NOW) -> date:
+    return teen_day(now=now, tz=teen.tz, day_start=teen.rules.day_start).local_date
+
+
+@pytest.fixture
+def busy_tom(tom, alice):
+    downtime_window_create(
+        actor=alice, teen=tom, name="Homework", weekdays=[0, 1, 2, 3, 4], start=time(17), end=time(18)
+    )
+    TeenDay.objects.create(teen=tom, local_date=_today(tom), counted_seconds=1200)
+    DayGrant.objects.create(teen=tom, local_date=_today(tom), bonus_minutes=15, granted_by=alice)
+    tom.refresh_from_db()
+    return tom
+
+
+def test_it_gives_what_the_database_gives(busy_tom):
+    entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert entry.policy == effective_policy_for_teen(teen=busy_tom, now=NOW)
+    assert entry.etag == f'"{entry.policy.version}"'
+    assert entry.body == render_json(entry.policy.to_dict())
+    assert entry.policy.used_seconds == 1200
+    assert entry.policy.limit_seconds == (60 + 15) * 60
+
+
+def test_it_answers_from_the_cache_without_a_query(busy_tom, django_assert_num_queries):
+    first = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    with django_assert_num_queries(0):
+        again = policy_entry_for_teen(teen=busy_tom, now=NOW + timedelta(minutes=5))
+
+    assert again.policy == first.policy
+
+
+def test_it_costs_one_query_after_usage_when_the_rules_are_cached(
+    busy_tom, django_assert_num_queries
+):
+    policy_entry_for_teen(teen=busy_tom, now=NOW)
+    TeenDay.objects.filter(teen=busy_tom).update(counted_seconds=1500)
+    usage_changed(teen_id=busy_tom.pk)
+
+    with django_assert_num_queries(1):
+        entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert entry.policy.used_seconds == 1500
+
+
+def test_it_sees_a_rule_change(busy_tom, alice):
+    before = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    screen_time_update(actor=alice, teen=busy_tom, changes={"every_day": 30})
+    after = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert after.policy.version != before.policy.version
+    assert after.policy.limit_seconds == (30 + 15) * 60
+    assert after.policy == effective_policy_for_teen(teen=busy_tom, now=NOW)
+
+
+def test_it_sees_a_new_window_and_a_new_grant(busy_tom, alice):
+    policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    downtime_window_create(
+        actor=alice, teen=busy_tom, name="Now", weekdays=[0, 1, 2, 3, 4, 5, 6], start=time(14), end=time(16)
+    )
+    DayGrant.objects.create(teen=busy_tom, local_date=_today(busy_tom), no_limit=True)
+    entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert entry.policy.reason == "downtime"
+    assert entry.policy.limit_seconds is None
+    assert entry.policy == effective_policy_for_teen(teen=busy_tom, now=NOW)
+
+
+def test_it_sees_usage_written_through_the_orm(busy_tom):
+    policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    day = TeenDay.objects.get(teen=busy_tom)
+    day.counted_seconds = 75 * 60
+    day.save()
+    entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert entry.policy.limit_reached
+    assert not entry.policy.allowed
+
+
+def test_it_recomputes_when_time_alone_changes_the_answer(busy_tom):
+    before = policy_entry_for_teen(teen=busy_tom, now=NOW)
+    homework = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)  # 17:00 in London in March
+
+    assert before.valid_until == homework
+    assert policy_entry_for_teen(teen=busy_tom, now=homework).policy.reason == "downtime"
+    tomorrow = policy_entry_for_teen(teen=busy_tom, now=NOW + timedelta(days=1))
+    assert tomorrow.policy.used_seconds == 0
+    assert tomorrow.policy.limit_seconds == 60 * 60  # yesterday's grant does not carry over
+
+
+def test_it_recomputes_in_a_new_time_zone(busy_tom):
+    london = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    busy_tom.time_zone = "Asia/Tokyo"  # 00:00 on Wednesday there: a new day
+    tokyo = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert london.policy.local_date == date(2026, 3, 10)
+    assert tokyo.policy.local_date == date(2026, 3, 11)
+    assert tokyo.policy == effective_policy_for_teen(teen=busy_tom, now=NOW)
+
+
+def test_an_entry_computed_before_a_change_is_never_served_after_it(busy_tom, alice):
+    stale = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    screen_time_update(actor=alice, teen=busy_tom, changes={"every_day": 30})
+    # A slow reader that loaded the old rules stores its answer after the change:
+    cache.set(f"fp:policy:entry:{busy_tom.pk}", stale, 600)
+    entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
+
+    assert isinstance(entry, PolicyEntry)
+    assert entry.policy.limit_seconds == (30 + 15) * 60
+
+
+def test_it_survives_a_flushed_cache(busy_tom):
+    policy_entry_for_teen(teen=busy_tom, now=NOW)
+    cache.clear()
+
+    entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
+    inputs = policy_inputs(teen=busy_tom, now=NOW)
+
+    assert entry.policy == effective_policy_for_teen(teen=busy_tom, now=NOW)
+    assert inputs.rules_version == f"{busy_tom.rules.version}"

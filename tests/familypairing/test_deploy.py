@@ -12,7 +12,10 @@ STRONG_KEY = "kP3v9-QmZx7yLr2Tn8Wc4Hj6Bd1Fs5Ga0Ue-Xo_iRlMqVwYtKzNpAeCbDfGhJs"
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "TESTING"}}
+    # A clean production-like environment: nothing the test session itself set (the browser
+    # tests set DJANGO_ALLOW_ASYNC_UNSAFE, which `check --deploy` rightly refuses).
+    dropped = {"DEBUG", "SECRET_KEY", "TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     base.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

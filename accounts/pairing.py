@@ -362,7 +362,7 @@ def pairing_accept(
 ) -> GuardianLink:
     """The teen accepts: a link, active at once for a first guardian; waiting for an existing
     guardian's approval otherwise (so a stranger holding a code cannot take over)."""
-    from controls.services import rules_ensure_for_teen
+    from controls.services import rules_reset_to_age_defaults
 
     now = now or timezone.now()
     # Locking the teen's row serialises two acceptances for one teen, so the cap holds.
@@ -395,7 +395,8 @@ def pairing_accept(
     invitation.sealed = ""
     invitation.save(update_fields=["status", "answered_by", "answered_at", "sealed"])
     if status == LinkStatus.ACTIVE:
-        rules_ensure_for_teen(teen=teen)
+        # The first guardian: supervision starts from the defaults for the teen's age today.
+        rules_reset_to_age_defaults(teen=teen, actor=teen, now=now)
         summary = (
             f"{_name(teen)} accepted {_name(parent)}'s invitation: {_name(parent)} is now a "
             "guardian."

@@ -109,6 +109,31 @@ def rules_ensure_for_teen(*, teen) -> TeenRules:
     return rules
 
 
+def rules_reset_to_age_defaults(*, teen, actor=None, now: datetime | None = None) -> TeenRules:
+    """Start supervision from the defaults for the teen's age *today*: called when a teen's first
+    guardian links. Rules a teen had before (e.g. from an earlier, ended link, or created by a
+    page while unlinked) are replaced, so a 16-year-old does not keep an under-16 default."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rules = _locked_rules(teen)
+        fresh = TeenRules(teen=teen, **dict(band_for_teen(teen).defaults))
+        for model_field in TeenRules._meta.concrete_fields:
+            if model_field.name not in {"teen", "version", "created_at"}:
+                setattr(rules, model_field.attname, getattr(fresh, model_field.attname))
+        rules.version += 1
+        rules.updated_at = now
+        rules.save()
+        for window in DowntimeWindow.objects.filter(teen=teen):
+            window.delete()
+        audit_record(
+            actor=actor,
+            teen=teen,
+            action="rules.defaults_applied",
+            summary=f"The rules started from the defaults for a teen {band_for_teen(teen).label}.",
+        )
+    return rules
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, time):
         return value.strftime("%H:%M")

@@ -154,3 +154,23 @@ def test_governance_toggle_is_audited(alice, tom):
     tom.rules.refresh_from_db()
     assert tom.rules.unlink_needs_approval is True
     assert AuditEvent.objects.filter(teen=tom, action="rules.governance").exists()
+
+
+@pytest.mark.django_db
+def test_the_first_link_starts_from_the_defaults_for_the_teens_age_today(alice):
+    from accounts.pairing import pairing_accept, pairing_invitation_create
+    from controls.models import DowntimeWindow
+
+    with time_machine.travel(date(2026, 1, 10)):
+        teen = TeenFactory(birth_date=date(2010, 6, 1))  # 15: rules made while unlinked
+        services.rules_ensure_for_teen(teen=teen)
+        DowntimeWindow.objects.create(teen=teen, name="Old", start=time(20), end=time(21))
+    assert teen.rules.mute_start == time(21, 0)
+
+    with time_machine.travel(date(2026, 7, 1)):  # now 16
+        invitation, _ = pairing_invitation_create(parent=alice)
+        pairing_accept(invitation=invitation, teen=teen)
+        rules = TeenRules.objects.get(teen=teen)
+        assert rules.mute_start == time(22, 0)
+        assert not DowntimeWindow.objects.filter(teen=teen).exists()
+        assert AuditEvent.objects.filter(teen=teen, action="rules.defaults_applied").exists()

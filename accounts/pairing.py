@@ -563,7 +563,7 @@ def guardian_link_refuse(
     now = now or timezone.now()
     link = _lock_link(link)
     guardians = _check_pending_approver(link, guardian)
-    _refuse(link, by=guardian, now=now)
+    pending_link_close(link, by=guardian, now=now)
     teen, parent = link.teen, link.parent
     notify(
         recipient=teen,
@@ -584,7 +584,7 @@ def guardian_link_refuse(
     return link
 
 
-def _refuse(link: GuardianLink, *, by: User | None, now: datetime) -> None:
+def pending_link_close(link: GuardianLink, *, by: User | None, now: datetime) -> None:
     """Close a link that was waiting for approval and tell its parent."""
     link.status = LinkStatus.REFUSED
     link.ended_at = now
@@ -661,7 +661,7 @@ def _end(
             .filter(teen=link.teen, status=LinkStatus.PENDING_APPROVAL)
             .select_related("parent", "teen")
         ):
-            _refuse(waiting, by=None, now=now)
+            pending_link_close(waiting, by=None, now=now)
     return remaining
 
 

@@ -212,7 +212,7 @@ def _end_links(*, user: User, now: datetime) -> None:
     """End every open link of the user with a notice to the people on the other side. A new
     guardian waiting for approval that nobody is left to give is turned down, as when the
     last guardian unlinks (the pairing feature's rule, reused)."""
-    from accounts.pairing import _refuse as pairing_link_refuse_unapprovable
+    from accounts.pairing import pending_link_close as pairing_link_refuse_unapprovable
 
     supervised = set(
         GuardianLink.objects.filter(parent=user, status=LinkStatus.ACTIVE).values_list(

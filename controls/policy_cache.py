@@ -115,7 +115,8 @@ def _bump_now(key: str) -> None:
 def _bump(kind: str, teen_id: int) -> None:
     key = _key(kind, teen_id)
     _bump_now(key)
-    transaction.on_commit(lambda: _bump_now(key))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump_now(key))
 
 
 def inputs_changed(*, teen_id: int) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from controls.domains import base_host, is_wildcard
 from controls.models import DomainMode
 
-BLOCKED_ADDRESS = "0.0.0.0"  # noqa: S104 - the unroutable address a hosts file points to
+BLOCKED_ADDRESS = "0.0.0.0"  # noqa: S104  # nosec B104 - the unroutable address a hosts file points to
 
 
 def _entries(browsing: Mapping[str, Any]) -> list[str]:

@@ -379,7 +379,7 @@ def data_delete(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/data_delete.html", {"errors": {}})
     errors: dict[str, str] = {}
     if not request.user.check_password(request.POST.get("password", "")):
-        errors["password"] = "That password is not right."  # noqa: S105 (a message)
+        errors["password"] = "That password is not right."  # noqa: S105  # nosec B105 - a message
     if request.POST.get("confirm") != "yes":
         errors["confirm"] = "Tick the box to confirm that you want to delete your account."
     if errors:

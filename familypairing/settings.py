@@ -313,7 +313,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A QR pairing link and an e-mailed answer link carry their secret in the URL path, and these
+    # loggers write paths ("Forbidden: /pair/<token>"): the filter blanks the secret first.
+    "filters": {"redact_secret_paths": {"()": "familypairing.logredact.RedactSecretPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_secret_paths"]},
+        # runserver's request lines, once, by the console handler above (in place of Django's
+        # own handler for this logger).
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["redact_secret_paths"],
+            "propagate": False,
+        },
+    },
 }

@@ -1,0 +1,33 @@
+"""Keep the secrets that travel in URL paths out of the logs.
+
+A pairing QR link (`/pair/<token>`) and an e-mailed Approve / Deny link
+(`/requests/email/<token>/`) carry their secret in the path. Django logs the path of every 4xx
+and 5xx answer ("Forbidden: /pair/…", e.g. when an adult opens a live QR link) and runserver logs
+every request line, so those loggers pass their records through this filter, which replaces the
+secret with "[redacted]" before any handler writes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+SECRET_IN_PATH = re.compile(r"(/pair/|/requests/email/)(?!confirm/)[^/\s?#\"']+")
+
+
+def redact(text: str) -> str:
+    return SECRET_IN_PATH.sub(r"\1[redacted]", text)
+
+
+def _clean(value):
+    return redact(value) if isinstance(value, str) else value
+
+
+class RedactSecretPaths(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _clean(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {key: _clean(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_clean(value) for value in record.args)
+        return True

@@ -22,6 +22,7 @@ import os
 import secrets
 import shutil
 import signal
+import statistics
 import sys
 import time
 from dataclasses import asdict
@@ -57,6 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--families", type=int, default=1000, help="families to seed (1000)")
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per path")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per path")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per path, --duration split between them"
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--wrk-threads", type=int, default=min(2, cores), help="wrk threads")
     parser.add_argument("--workers", type=int, default=cores, help="gunicorn workers (cores)")
@@ -86,8 +90,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, help="where to write the JSON record")
     args = parser.parse_args(argv)
-    if args.families < 2 or args.duration <= 0 or args.connections < 1:
-        parser.error("--families must be >= 2, --duration > 0, --connections >= 1")
+    if args.families < 2 or args.duration <= 0 or args.connections < 1 or args.rounds < 1:
+        parser.error("--families must be >= 2, --duration > 0, --connections >= 1, --rounds >= 1")
     args.enforcement_teens = min(args.enforcement_teens, args.families // 2)
     return args
 
@@ -296,6 +300,13 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     say(f"  migrated and collected static files ({time.monotonic() - t0:.0f} s)")
     machine = describe_machine()
     say("  machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()))
+    load = os.getloadavg()[0]
+    machine["load_before"] = f"{load:.2f}"
+    if load > 0.5 * cores:
+        say(
+            f"  warning: the machine is busy (load average {load:.2f} on {cores} cores): "
+            "ratios hold up, absolute figures will be low"
+        )
 
     if reuse:
         say(f"  reusing the data set of {args.families:,} families seeded {state['seeded_at']}")
@@ -385,7 +396,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     wrk_log.write_text("")
     os.environ["BENCH_THREADS"] = str(args.wrk_threads)
 
-    def drive(path, *, warmup: float) -> PathResult:
+    def drive(path, *, warmup: float, duration: float) -> PathResult:
         data = path.write_data(data_dir, args.wrk_threads)
         saved = {k: os.environ.get(k) for k in path.env}
         os.environ.update(path.env)
@@ -406,7 +417,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
                 url=base_url + path.url,
                 script=path.script,
                 data=data,
-                duration=args.duration,
+                duration=duration,
                 connections=args.connections,
                 threads=args.wrk_threads,
                 log=wrk_log,
@@ -436,17 +447,54 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         )
         return row
 
-    say("== Load (wrk on loopback; the no-op view runs between paths)")
-    # Each path's ratio uses the no-op runs just before and just after it, so a machine that
-    # gets busier or quieter during the run does not skew the ratios.
-    noops = [drive(noop_path(), warmup=args.warmup)]
+    def merge(runs: list[PathResult], ratios: list[float]) -> PathResult:
+        """One row from a path's rounds: medians (robust to a burst of other work on the
+        machine during one round), the worst p99, every request and status counted."""
+        statuses: dict[str, int] = {}
+        errors: dict[str, int] = {}
+        for run in runs:
+            for status, count in run.statuses.items():
+                statuses[status] = statuses.get(status, 0) + count
+            for kind, count in run.socket_errors.items():
+                errors[kind] = errors.get(kind, 0) + count
+        first = runs[0]
+        return PathResult(
+            key=first.key,
+            label=first.label,
+            rps=statistics.median(run.rps for run in runs),
+            p50_ms=statistics.median(run.p50_ms for run in runs),
+            p99_ms=max(run.p99_ms for run in runs),
+            requests=sum(run.requests for run in runs),
+            queries=first.queries,
+            expected_status=first.expected_status,
+            statuses=statuses,
+            socket_errors=errors,
+            target=first.target,
+            ratio=statistics.median(ratios) if ratios else None,
+            extra={
+                "rounds_rps": [round(run.rps, 1) for run in runs],
+                "rounds_ratio": [round(ratio, 3) for ratio in ratios],
+            },
+        )
+
+    say(f"== Load (wrk on loopback; {args.rounds} rounds per path, the no-op view runs between)")
+    # Each round's ratio uses the no-op runs just before and just after it, and a path's ratio
+    # is the median of its rounds, so a machine that gets busier or quieter during the run (or
+    # a burst of other work in one round) does not skew the ratios.
+    slice_seconds = args.duration / args.rounds
+    noops = [drive(noop_path(), warmup=args.warmup, duration=slice_seconds)]
     results = []
     for path in paths:
-        row = drive(path, warmup=args.warmup)
-        noops.append(drive(noop_path(), warmup=0))
-        reference = (noops[-2].rps + noops[-1].rps) / 2
-        row.ratio = row.rps / reference if reference else None
-        row.extra["noop_rps"] = round(reference, 1)
+        runs, ratios = [], []
+        for round_index in range(args.rounds):
+            runs.append(
+                drive(path, warmup=args.warmup if round_index == 0 else 0, duration=slice_seconds)
+            )
+            noops.append(drive(noop_path(), warmup=0, duration=slice_seconds))
+            reference = (noops[-2].rps + noops[-1].rps) / 2
+            if reference:
+                ratios.append(runs[-1].rps / reference)
+        row = merge(runs, ratios)
         if row.key == "dashboard":
             row.extra["queries_independent_of_teens"] = dashboard_independent
         results.append(row)
@@ -499,14 +547,18 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         state_file.write_text(json.dumps(state, indent=1))
 
     table_rows = [noop_row, *results]
+    machine["load_after"] = f"{os.getloadavg()[0]:.2f}"
     say("")
-    say(f"== Results: {args.families:,} families, {backend}, {cores} cores")
+    say(
+        f"== Results: {args.families:,} families, {backend}, {cores} cores "
+        f"(load average {machine['load_before']} before, {machine['load_after']} after)"
+    )
     say(format_table(table_rows))
     say("")
     say(
         "no-op req/s run by run: "
         + ", ".join(f"{n.rps:,.0f}" for n in noops)
-        + " (each path's ratio uses the runs just before and after it)"
+        + " (each round's ratio uses the runs just before and after it)"
     )
     if "dashboard" in queries:
         say(f"dashboard queries by teens linked: {dashboard_independent}")

@@ -153,8 +153,8 @@ def build_paths(
             expected_status=200,
             target=Target(
                 min_ratio=0.3 if postgres else None,
-                max_queries=3,
-                note="" if postgres else "ratio target is for PostgreSQL",
+                max_queries=3 if postgres else None,
+                note="" if postgres else "targets are for PostgreSQL",
             ),
             data=[device.token for device in usage_1],
             env={"BENCH_EVENTS": "1", "BENCH_APP": BENCH_APP},

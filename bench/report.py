@@ -67,7 +67,7 @@ class PathResult:
             and self.ratio is not None
             and self.ratio < target.min_ratio
         ):
-            problems.append(f"ratio {self.ratio:.2f} < {target.min_ratio:.2f}")
+            problems.append(f"ratio {self.ratio:.3f} < {target.min_ratio:.2f}")
         independent = self.extra.get("queries_independent_of_teens", {}).get("independent")
         if independent is False:
             problems.append("queries grow with the number of teens")

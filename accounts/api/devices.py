@@ -66,6 +66,7 @@ class DeviceRenameInputSerializer(serializers.Serializer):
 
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not your device or teen.")
+_INVALID = OpenApiResponse(description="Field-named errors: `{field: [message]}`.")
 
 
 def _status_data(status_: DeviceStatus) -> dict:
@@ -92,7 +93,7 @@ class TeenDevicesView(APIView):
         request=DeviceRegisterInputSerializer,
         responses={
             201: DeviceRegisteredSerializer,
-            400: ErrorSerializer,
+            400: _INVALID,
             401: ErrorSerializer,
             404: _NOT_FOUND,
         },
@@ -125,7 +126,7 @@ class DeviceDetailView(APIView):
         request=DeviceRenameInputSerializer,
         responses={
             200: DeviceSerializer,
-            400: ErrorSerializer,
+            400: _INVALID,
             401: ErrorSerializer,
             404: _NOT_FOUND,
         },

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts import pairing
 from accounts.models import (
     OPEN_LINK_STATUSES,
+    EndReason,
     GuardianLink,
     InvitationStatus,
     PairingInvitation,
@@ -122,6 +123,9 @@ class PreviewSerializer(serializers.Serializer):
 class LinkSerializer(serializers.ModelSerializer):
     parent = PersonSerializer()
     teen = PersonSerializer()
+    end_reason = serializers.ChoiceField(
+        choices=EndReason.choices, allow_blank=True, help_text="Empty while the link is open."
+    )
 
     class Meta:
         model = GuardianLink
@@ -160,7 +164,10 @@ class DeclinedSerializer(serializers.Serializer):
 
 # --- helpers -------------------------------------------------------------------------------------
 
-R400 = OpenApiResponse(PairingErrorSerializer, description="A rule refused it (see `code`).")
+R400 = OpenApiResponse(
+    description="A rule refused it: `{detail, code}` (see `code`); or malformed input: "
+    "`{field: [message]}`."
+)
 R401 = OpenApiResponse(ErrorSerializer, description="Not signed in.")
 R403 = OpenApiResponse(PairingErrorSerializer, description="Not allowed for this account.")
 R404 = OpenApiResponse(ErrorSerializer, description="No such object, or not yours.")

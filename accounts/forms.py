@@ -71,4 +71,15 @@ class SignupForm(AllauthSignupForm):
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label="Your name", max_length=80)
-    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        help_text="Teens: your day, your limits and downtime follow this time zone. Change it when "
+        "you travel or move; your guardians see the change in your history.",
+    )
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise forms.ValidationError("Please tell us your name.")
+        return name

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts import views
+from accounts import profile_views, views
 
 urlpatterns = [
     # A parent links a teen.
+    path("account/profile/", profile_views.profile, name="profile"),
     path("family/link/", views.pairing_start, name="pairing_start"),
     path("family/link/<int:invitation_id>/", views.pairing_invitation, name="pairing_invitation"),
     path(

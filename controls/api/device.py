@@ -287,7 +287,11 @@ class DeviceTimeRequestView(DeviceAPIView):
         summary="Ask for more time today, from this device",
         description="Every guardian is told at once, in the app and by e-mail.",
         request=TimeRequestCreateSerializer,
-        responses={201: TimeRequestSerializer, 400: ErrorSerializer, **_AUTH_ERRORS},
+        responses={
+            201: TimeRequestSerializer,
+            400: OpenApiResponse(description="Field-named errors: `{field: [message]}`."),
+            **_AUTH_ERRORS,
+        },
         tags=["device"],
     )
     def post(self, request: Request) -> Response:

@@ -40,8 +40,10 @@ from bench.runner import (
     install_signal_handlers,
     rss_mb,
     run_wrk,
+    start_celery_worker,
     start_gunicorn,
     wait_for_http,
+    wait_for_log,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -276,7 +278,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             for suffix in ("", "-wal", "-shm"):
                 (VAR_DIR / f"db.sqlite3{suffix}").unlink(missing_ok=True)
         shutil.rmtree(VAR_DIR / "cache", ignore_errors=True)
-        shutil.rmtree(VAR_DIR / "celery", ignore_errors=True)
+    shutil.rmtree(VAR_DIR / "celery", ignore_errors=True)  # no tasks left from an earlier run
     for folder in ("celery/queue", "celery/processed", "mail", "cache"):
         (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
 
@@ -389,6 +391,16 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     )
     wait_for_http(base_url + "/bench/noop", timeout=60, process=server)
     say(f"  gunicorn ready on {base_url} (pid {server.pid}, log var/bench/gunicorn.log)")
+    # A Celery worker runs beside the server, as in production: reports that cross a threshold
+    # enqueue the enforcement task, which moves the day's state on, so later reports do not
+    # enqueue it again (and no backlog builds up for the enforcement figure).
+    worker_log = VAR_DIR / "celery.log"
+    worker_log.unlink(missing_ok=True)
+    worker = start_celery_worker(
+        processes, env=gunicorn_env, concurrency=args.workers, log=worker_log
+    )
+    wait_for_log(worker_log, " ready.", timeout=60, process=worker)
+    say(f"  celery worker ready (pid {worker.pid}, log var/bench/celery.log)")
 
     data_dir = VAR_DIR / "wrk"
     data_dir.mkdir(exist_ok=True)
@@ -529,12 +541,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     if redis_url and args.enforcement_teens:
         say("== Enforcement (a real Celery worker on Redis)")
         enforcement = figures.enforcement_latency(
-            processes=processes,
-            env=gunicorn_env,
-            base_url=base_url,
-            devices=enforcement_devices,
-            log=VAR_DIR / "celery.log",
-            say=say,
+            base_url=base_url, devices=enforcement_devices, say=say
         )
     elif not args.enforcement_teens:
         enforcement = {"skipped": "--enforcement-teens 0"}

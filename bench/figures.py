@@ -10,9 +10,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bench.runner import BenchError, Processes, start_celery_worker
+from bench.runner import BenchError
 from bench.seed import SeededDevice
 
 ENFORCEMENT_TIMEOUT_SECONDS = 60
@@ -130,18 +129,11 @@ def _post_usage(base_url: str, token: str, body: dict) -> int:
 
 
 def enforcement_latency(
-    *,
-    processes: Processes,
-    env: dict[str, str],
-    base_url: str,
-    devices: list[SeededDevice],
-    log: Path,
-    say: Callable[[str], None],
+    *, base_url: str, devices: list[SeededDevice], say: Callable[[str], None]
 ) -> dict:
     """From the usage POST that crosses the limit to the limit-reached notifications existing
-    (the teen's and every guardian's), per teen; p50 and p95."""
-    import os
-
+    (the teen's and every guardian's), per teen; p50 and p95. The bench's Celery worker (the
+    one that ran beside the server during the load) does the work."""
     from django.db import close_old_connections
     from django.db.models import Count, Max
 
@@ -158,9 +150,8 @@ def enforcement_latency(
     ).values_list("teen_id", flat=True):
         expected[teen_id] += 1
 
-    worker = start_celery_worker(processes, env=env, concurrency=os.cpu_count() or 1, log=log)
     _wait_for_worker(60)
-    say(f"  worker ready (pid {worker.pid}); posting the crossing report for {len(devices)} teens")
+    say(f"  posting the crossing report for {len(devices)} teens")
 
     sent_at: dict[int, datetime] = {}
     statuses: dict[int, int] = {}
@@ -183,7 +174,6 @@ def enforcement_latency(
         if len(done) == len(teen_ids):
             break
         time.sleep(0.25)
-    processes.stop(worker)
     latencies = [(done[t] - sent_at[t]).total_seconds() for t in teen_ids if t in done]
     result = {
         "teens": len(teen_ids),

@@ -168,7 +168,7 @@ def start_celery_worker(
         "-A",
         "familypairing",
         "worker",
-        "--loglevel=WARNING",
+        "--loglevel=INFO",
         f"--concurrency={concurrency}",
         "--without-gossip",
         "--without-mingle",
@@ -177,6 +177,21 @@ def start_celery_worker(
         f"bench-{os.getpid()}@%h",
     ]
     return processes.start("celery worker", argv, env=env, log=log)
+
+
+def wait_for_log(path: Path, text: str, *, timeout: float, process: subprocess.Popen) -> None:
+    """Wait until `text` appears in the log of `process` (e.g. Celery's "ready.")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"{path.name}: the process exited (code {process.returncode})")
+        try:
+            if text in path.read_text(errors="replace"):
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"{path.name}: no {text!r} within {timeout:.0f} s")
 
 
 def child_pids(pid: int) -> list[int]:

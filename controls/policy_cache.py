@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import time as clock
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.core.cache import cache
@@ -163,6 +163,18 @@ def _load_inputs(*, teen, generation: int, now: datetime) -> PolicyInputs:
     )
 
 
+def _fresh_inputs(*, teen, inputs, generation: int, now: datetime) -> PolicyInputs:
+    """`inputs` if cached under `generation` and holding the grants of the teen's current day;
+    else loaded from the database and cached."""
+    if inputs is not None and inputs.generation == generation:
+        local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
+        if local_date in inputs.grants:
+            return inputs
+    inputs = _load_inputs(teen=teen, generation=generation, now=now)
+    cache.set(_key("inputs", teen.pk), inputs, INPUTS_SECONDS)
+    return inputs
+
+
 def policy_inputs(
     *, teen, now: datetime | None = None, generation: int | None = None
 ) -> PolicyInputs:
@@ -175,13 +187,7 @@ def policy_inputs(
         inputs = found.get(key)
     else:
         inputs = cache.get(key)
-    if inputs is not None and inputs.generation == generation:
-        local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
-        if local_date in inputs.grants:
-            return inputs
-    inputs = _load_inputs(teen=teen, generation=generation, now=now)
-    cache.set(key, inputs, INPUTS_SECONDS)
-    return inputs
+    return _fresh_inputs(teen=teen, inputs=inputs, generation=generation, now=now)
 
 
 def policy_from_inputs(
@@ -201,18 +207,111 @@ def policy_from_inputs(
     )
 
 
+# --- Booking usage: the policy after a report ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyTemplate:
+    """A policy computed for some amount of usage, reused for another amount while the limit
+    stays on the same side: then only the usage counters differ (see `policy_with_usage`)."""
+
+    inputs_generation: int
+    time_zone: str
+    valid_until: datetime
+    policy: EffectivePolicy
+
+
+@dataclass(frozen=True)
+class UsageContext:
+    inputs: PolicyInputs
+    template: PolicyTemplate | None
+
+
+def usage_context(*, teen, now: datetime) -> UsageContext:
+    """What booking a report needs from the cache, in one round trip: the rules (the
+    always-allowed apps, the day start) and a template for the answer."""
+    keys = [_key("inputs-gen", teen.pk), _key("inputs", teen.pk), _key("template", teen.pk)]
+    found = cache.get_many(keys)
+    (generation,) = _current(("inputs-gen",), teen.pk, found)
+    inputs = _fresh_inputs(teen=teen, inputs=found.get(keys[1]), generation=generation, now=now)
+    return UsageContext(inputs=inputs, template=found.get(keys[2]))
+
+
+def policy_with_usage(
+    policy: EffectivePolicy, *, used_seconds: int, warning_minutes
+) -> EffectivePolicy | None:
+    """`policy` as `compute_policy` would answer with `used_seconds` instead, at the same
+    instant and inputs, when that needs no new computation: the counters change, but whether
+    the limit is reached does not (it decides allowed, reason, next change and version). None
+    when it does."""
+    limit = policy.limit_seconds
+    if limit is None:
+        return replace(policy, used_seconds=used_seconds)
+    if (used_seconds >= limit) != policy.limit_reached:
+        return None
+    seconds_left = max(0, limit - used_seconds)
+    warnings_due = tuple(
+        sorted({m for m in warning_minutes if seconds_left <= m * 60}, reverse=True)
+    )
+    return replace(
+        policy, used_seconds=used_seconds, seconds_left=seconds_left, warnings_due=warnings_due
+    )
+
+
+def policy_after_usage(
+    *, teen, context: UsageContext, used_seconds: int, now: datetime
+) -> EffectivePolicy:
+    """The policy once today's counted usage is `used_seconds`: from the template when it still
+    holds (saving the computation on most reports), else computed and kept as the template."""
+    template = context.template
+    if (
+        template is not None
+        and template.inputs_generation == context.inputs.generation
+        and template.time_zone == teen.time_zone
+        and now < template.valid_until
+    ):
+        policy = policy_with_usage(
+            template.policy,
+            used_seconds=used_seconds,
+            warning_minutes=context.inputs.warning_minutes,
+        )
+        if policy is not None:
+            return policy
+    policy = policy_from_inputs(
+        teen=teen, inputs=context.inputs, used_seconds=used_seconds, now=now
+    )
+    valid_until = _valid_until(policy)
+    timeout = min(ENTRY_MAX_SECONDS, (valid_until - now).total_seconds())
+    if timeout >= 1:
+        cache.set(
+            _key("template", teen.pk),
+            PolicyTemplate(
+                inputs_generation=context.inputs.generation,
+                time_zone=teen.time_zone,
+                valid_until=valid_until,
+                policy=policy,
+            ),
+            int(timeout),
+        )
+    return policy
+
+
 # --- The policy --------------------------------------------------------------------------------
 
 
+def _valid_until(policy: EffectivePolicy) -> datetime:
+    """Until when the policy stays the same by time alone."""
+    if policy.next_change_at is None:
+        return policy.day_end_utc
+    return min(policy.day_end_utc, policy.next_change_at)
+
+
 def _entry(*, policy: EffectivePolicy, generations, time_zone: str) -> PolicyEntry:
-    valid_until = policy.day_end_utc
-    if policy.next_change_at is not None:
-        valid_until = min(valid_until, policy.next_change_at)
     return PolicyEntry(
         policy=policy,
         generations=generations,
         time_zone=time_zone,
-        valid_until=valid_until,
+        valid_until=_valid_until(policy),
         etag=f'"{policy.version}"',
         body=render_json(policy.to_dict()),
     )

@@ -21,11 +21,12 @@ A batch is all or nothing: one bad event → 400 with an error per event and not
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,10 +37,10 @@ from django.utils.dateparse import parse_datetime
 from controls.models import DailyUsage, DayState, TeenDay, UsageEvent
 from controls.policy import EffectivePolicy, split_interval_by_day, teen_day
 from controls.policy_cache import (
+    policy_after_usage,
     policy_entry_for_teen,
-    policy_from_inputs,
-    policy_inputs,
     usage_changed,
+    usage_context,
 )
 
 MIN_SECONDS = 1
@@ -50,6 +51,8 @@ APP_MAX_LENGTH = 200
 CLOCK_SKEW = timedelta(seconds=60)
 # Devices round their intervals; overlaps up to this are rounding, not double counting.
 OVERLAP_TOLERANCE = timedelta(seconds=1)
+# PostgreSQL prepares a hot statement after this many runs on a connection.
+PREPARE_AFTER = 2
 
 
 class UsageRejected(Exception):
@@ -243,6 +246,56 @@ def _overlapping(intervals: Iterable[tuple[datetime, datetime, Any]]) -> list[An
 # --- Booking -----------------------------------------------------------------------------------
 
 
+def _as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+@functools.lru_cache(maxsize=2)
+def _reported_around_sql(postgres: bool) -> str:
+    table = _qn(UsageEvent._meta.db_table)
+    event_id, started, seconds = (
+        _qn(UsageEvent._meta.get_field(name).column)
+        for name in ("event_id", "started_at", "seconds")
+    )
+    sql = (  # nosec B608 - names from the model, values bound as parameters
+        f"SELECT {event_id}, {started}, {seconds} FROM {table} "  # noqa: S608
+        f"WHERE {_qn('device_id')} = %s AND {started} > %s AND {started} < %s"
+    )
+    if postgres:
+        sql += f" AND {started} + {seconds} * interval '1 second' > %s"
+    return sql
+
+
+def _reported_around(*, device_id: int, first_start: datetime, latest: datetime) -> list[tuple]:
+    """(event id, started_at, seconds) of the device's events that may overlap the span
+    [first_start, latest]: those starting within the longest event before it and before its
+    end. On PostgreSQL the database also drops those that ended before the span began (a device
+    reporting every minute has an hour of them in that range). Plain SQL: building this query
+    with the ORM cost more than the rest of a report (issue 8)."""
+    postgres = connection.vendor == "postgresql"
+    sql = _reported_around_sql(postgres)
+    field = UsageEvent._meta.get_field("started_at")
+    params = [
+        device_id,
+        field.get_db_prep_value(first_start - timedelta(seconds=MAX_SECONDS), connection),
+        field.get_db_prep_value(latest, connection),
+    ]
+    if postgres:
+        params.append(first_start + OVERLAP_TOLERANCE)
+    with _prepared_cursor() if postgres else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not postgres:  # SQLite hands back naive UTC (or text)
+        rows = [(row[0], _aware(row[1]), row[2]) for row in rows]
+    return rows
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _stored_overlaps(*, device, events: Sequence[UsageEventIn]) -> list[dict[str, list[str]]]:
     """Errors for events that overlap events this device already reported (retries of the same
     event are not overlaps: they are ignored as duplicates)."""
@@ -250,14 +303,14 @@ def _stored_overlaps(*, device, events: Sequence[UsageEventIn]) -> list[dict[str
     if not events:
         return errors
     ids = {event.event_id for event in events}
-    earliest = min(event.started_at for event in events) - timedelta(seconds=MAX_SECONDS)
+    first_start = min(event.started_at for event in events)
     latest = max(event.ended_at for event in events)
     stored = [
         (started_at, started_at + timedelta(seconds=seconds), None)
-        for event_id, started_at, seconds in UsageEvent.objects.filter(
-            device=device, started_at__gt=earliest, started_at__lt=latest
-        ).values_list("event_id", "started_at", "seconds")
-        if event_id not in ids
+        for event_id, started_at, seconds in _reported_around(
+            device_id=device.pk, first_start=first_start, latest=latest
+        )
+        if _as_uuid(event_id) not in ids
     ]
     if not stored:
         return errors
@@ -277,7 +330,34 @@ def _stored_overlaps(*, device, events: Sequence[UsageEventIn]) -> list[dict[str
     return errors
 
 
+def _prepared_cursor():
+    """PostgreSQL: a cursor whose statements are prepared on the server (planned once per
+    connection, not once per report: planning the booking statement cost as much as running it,
+    issue 8). Wrapped like any Django cursor, so the statements are logged and counted."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns automatic preparing off; only server-binding cursors (these) prepare.
+        raw.prepare_threshold = PREPARE_AFTER
+    cursor = _server_binding_cursor()(raw)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
+@functools.cache
+def _server_binding_cursor():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    return ServerBindingCursor
+
+
 def _qn(name: str) -> str:
+    return _quote(connection.vendor, name)
+
+
+@functools.lru_cache(maxsize=512)
+def _quote(vendor: str, name: str) -> str:
     return connection.ops.quote_name(name)
 
 
@@ -456,55 +536,26 @@ def _book_in_steps(*, device, events, pieces, allowed_apps, now):
     return new_ids, totals
 
 
-def _book_in_one_statement(*, device, events, pieces, allowed_apps, now):
-    """PostgreSQL: the same work as `_book_in_steps` in a single statement (data-modifying
-    CTEs), which is atomic by itself: one round trip and no BEGIN/COMMIT on the hot path."""
-    event_names = (
-        "device",
-        "teen",
-        "event_id",
-        "app",
-        "started_at",
-        "seconds",
-        "counted",
-        "received_at",
-    )
-    event_fields = [UsageEvent._meta.get_field(name) for name in event_names]
-    event_columns = ", ".join(_qn(f.column) for f in event_fields)
-    event_row = "(" + ", ".join(["%s"] * len(event_fields)) + ")"
-    params: list[Any] = []
-    for event in sorted(events, key=lambda e: e.event_id):  # one lock order for every batch
-        values = (
-            device.pk,
-            device.teen_id,
-            event.event_id,
-            event.app,
-            event.started_at,
-            event.seconds,
-            event.app.casefold() not in allowed_apps,
-            now,
-        )
-        params += [
-            f.get_db_prep_save(v, connection) for f, v in zip(event_fields, values, strict=True)
-        ]
-    for event_id, local_date, app, seconds, counted in pieces:
-        params += [event_id, local_date, app, seconds, counted]
-    params += [device.teen_id, device.pk, device.teen_id, DayState.OK, now]
-
+@functools.lru_cache(maxsize=256)
+def _booking_sql(events: int, pieces: int) -> str:
+    """The PostgreSQL booking statement for a batch of `events` events split into `pieces`
+    pieces (built once per shape: table and column names from the models, values bound)."""
     events_table = _qn(UsageEvent._meta.db_table)
     daily_table = _qn(DailyUsage._meta.db_table)
     days_table = _qn(TeenDay._meta.db_table)
+    columns = ", ".join(_qn(UsageEvent._meta.get_field(name).column) for name in _EVENT_FIELDS)
     event_id = _qn(UsageEvent._meta.get_field("event_id").column)
+    event_row = "(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"
     piece_row = "(%s::uuid, %s::date, %s::varchar, %s::integer, %s::boolean)"
-    sql = f"""
+    return f"""
         WITH new_events AS (
-            INSERT INTO {events_table} ({event_columns})
-            VALUES {", ".join([event_row] * len(events))}
+            INSERT INTO {events_table} ({columns})
+            VALUES {", ".join([event_row] * events)}
             ON CONFLICT ("device_id", {event_id}) DO NOTHING
             RETURNING {event_id} AS event_id
         ),
         pieces (event_id, local_date, app, seconds, counted) AS (
-            VALUES {", ".join([piece_row] * len(pieces))}
+            VALUES {", ".join([piece_row] * pieces)}
         ),
         booked AS (
             SELECT pieces.* FROM pieces JOIN new_events USING (event_id)
@@ -534,8 +585,41 @@ def _book_in_one_statement(*, device, events, pieces, allowed_apps, now):
         UNION ALL
         SELECT 'day', local_date::text, counted_seconds::bigint, state FROM days
     """  # noqa: S608  # nosec B608 - table and column names from the models, values bound
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+
+
+_EVENT_FIELDS = (
+    "device",
+    "teen",
+    "event_id",
+    "app",
+    "started_at",
+    "seconds",
+    "counted",
+    "received_at",
+)
+
+
+def _book_in_one_statement(*, device, events, pieces, allowed_apps, now):
+    """PostgreSQL: the same work as `_book_in_steps` in a single statement (data-modifying
+    CTEs), which is atomic by itself: one round trip and no BEGIN/COMMIT on the hot path.
+    (psycopg adapts every value as is: UUIDs, aware datetimes, dates.)"""
+    params: list[Any] = []
+    for event in sorted(events, key=lambda e: e.event_id):  # one lock order for every batch
+        params += (
+            device.pk,
+            device.teen_id,
+            event.event_id,
+            event.app,
+            event.started_at,
+            event.seconds,
+            event.app.casefold() not in allowed_apps,
+            now,
+        )
+    for piece in pieces:
+        params += piece
+    params += (device.teen_id, device.pk, device.teen_id, DayState.OK, now)
+    with _prepared_cursor() as cursor:
+        cursor.execute(_booking_sql(len(events), len(pieces)), params)
         rows = cursor.fetchall()
     new_ids = {uuid.UUID(value) for kind, value, _, _ in rows if kind == "event"}
     totals = {
@@ -567,7 +651,8 @@ def usage_record_batch(
     for event in events:
         unique.setdefault(event.event_id, event)
     result = UsageResult()
-    inputs = policy_inputs(teen=teen, now=now)
+    context = usage_context(teen=teen, now=now)
+    inputs = context.inputs
     if unique:
         pieces = _pieces(events=unique.values(), teen=teen, inputs=inputs)
         book = _book_in_one_statement if connection.vendor == "postgresql" else _book_in_steps
@@ -590,7 +675,7 @@ def usage_record_batch(
     local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
     today = result.days.get(local_date)
     if today is not None:
-        policy = policy_from_inputs(teen=teen, inputs=inputs, used_seconds=today[1], now=now)
+        policy = policy_after_usage(teen=teen, context=context, used_seconds=today[1], now=now)
     else:
         policy = policy_entry_for_teen(teen=teen, now=now).policy
     result.policy = policy

@@ -30,7 +30,12 @@ def _today(teen, now=NOW) -> date:
 @pytest.fixture
 def busy_tom(tom, alice):
     downtime_window_create(
-        actor=alice, teen=tom, name="Homework", weekdays=[0, 1, 2, 3, 4], start=time(17), end=time(18)
+        actor=alice,
+        teen=tom,
+        name="Homework",
+        weekdays=[0, 1, 2, 3, 4],
+        start=time(17),
+        end=time(18),
     )
     TeenDay.objects.create(teen=tom, local_date=_today(tom), counted_seconds=1200)
     DayGrant.objects.create(teen=tom, local_date=_today(tom), bonus_minutes=15, granted_by=alice)
@@ -85,7 +90,12 @@ def test_it_sees_a_new_window_and_a_new_grant(busy_tom, alice):
     policy_entry_for_teen(teen=busy_tom, now=NOW)
 
     downtime_window_create(
-        actor=alice, teen=busy_tom, name="Now", weekdays=[0, 1, 2, 3, 4, 5, 6], start=time(14), end=time(16)
+        actor=alice,
+        teen=busy_tom,
+        name="Now",
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        start=time(14),
+        end=time(16),
     )
     DayGrant.objects.create(teen=busy_tom, local_date=_today(busy_tom), no_limit=True)
     entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
@@ -150,3 +160,80 @@ def test_it_survives_a_flushed_cache(busy_tom):
 
     assert entry.policy == effective_policy_for_teen(teen=busy_tom, now=NOW)
     assert inputs.rules_version == f"{busy_tom.rules.version}"
+
+
+@pytest.mark.parametrize("limit", [None, 40, 60])
+@pytest.mark.parametrize("bonus", [0, 15])
+@pytest.mark.parametrize("hour", [12, 17, 23])  # before, inside and after downtime (17-18)
+def test_a_template_gives_what_compute_policy_gives(limit, bonus, hour):
+    """`policy_with_usage` is a shortcut for `compute_policy` on the usage path: it must give
+    exactly the same policy, or None (then the caller computes)."""
+    from zoneinfo import ZoneInfo
+
+    from controls.policy import DowntimeSpec, ScreenTimeSpec, TodayGrants, compute_policy
+    from controls.policy_cache import policy_with_usage
+
+    spec = ScreenTimeSpec(
+        daily_limits=(limit,) * 7,
+        downtimes=(
+            DowntimeSpec(
+                name="Homework", weekdays=frozenset(range(7)), start=time(17), end=time(18)
+            ),
+        ),
+        warning_minutes=(15, 5),
+        day_start=time(0),
+    )
+    now = datetime(2026, 3, 10, hour, 30, tzinfo=UTC)
+
+    def policy(used):
+        return compute_policy(
+            rules=spec,
+            used_seconds=used,
+            grants=TodayGrants(bonus_minutes=bonus),
+            now=now,
+            tz=ZoneInfo("Europe/London"),
+            rules_version="7",
+            browsing={"restricted_mode": True},
+            privacy={"private_account": True},
+        )
+
+    samples = list(range(0, 200 * 60, 97)) + [
+        (minutes + bonus) * 60 + delta
+        for minutes in (limit or 0, (limit or 0) - 5, (limit or 0) - 15)
+        for delta in (-1, 0, 1)
+    ]
+    for before in (0, 30 * 60, 90 * 60):
+        template = policy(before)
+        for used in samples:
+            if used < 0:
+                continue
+            shortcut = policy_with_usage(template, used_seconds=used, warning_minutes=(15, 5))
+            if shortcut is not None:
+                assert shortcut == policy(used), (before, used)
+            else:
+                assert policy(used).limit_reached != template.limit_reached
+
+
+def test_every_usage_answer_is_the_policy_the_database_gives(
+    busy_tom, django_capture_on_commit_callbacks
+):
+    import uuid
+
+    import time_machine
+
+    from controls.usage import usage_record
+    from tests.device_support import register
+
+    device, _ = register(busy_tom)
+    device.refresh_from_db()
+    start = NOW - timedelta(hours=2)
+    with time_machine.travel(NOW, tick=False):
+        for minute in range(0, 120, 4):  # 20 minutes used before: crosses 15, 5 and the limit
+            result = usage_record(
+                device=device,
+                seconds=240,
+                event_id=uuid.uuid4(),
+                started_at=start + timedelta(minutes=minute),
+                now=NOW,
+            )
+            assert result.policy == effective_policy_for_teen(teen=busy_tom, now=NOW), minute

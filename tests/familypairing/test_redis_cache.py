@@ -34,3 +34,7 @@ def test_it_behaves_like_djangos_backend(redis_cache):
     assert redis_cache.get_many(["a", "n", "missing"]) == {"a": {"x": 1}, "n": 2}
     redis_cache.delete("a")
     assert redis_cache.get("a") is None
+    with pytest.raises(ValueError):
+        redis_cache.incr("a")
+    assert redis_cache.get("a") is None  # a missing key is not created by incr
+    assert redis_cache.incr("n", 10) == 12

@@ -163,16 +163,17 @@ def _load_inputs(*, teen, generation: int, now: datetime) -> PolicyInputs:
     )
 
 
-def _fresh_inputs(*, teen, inputs, generation: int, now: datetime) -> PolicyInputs:
-    """`inputs` if cached under `generation` and holding the grants of the teen's current day;
-    else loaded from the database and cached."""
+def _fresh_inputs(*, teen, inputs, generation: int, now: datetime) -> tuple[PolicyInputs, date]:
+    """(`inputs` if cached under `generation` and holding the grants of the teen's current day,
+    else loaded from the database and cached; the teen's current day)."""
     if inputs is not None and inputs.generation == generation:
         local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
         if local_date in inputs.grants:
-            return inputs
+            return inputs, local_date
     inputs = _load_inputs(teen=teen, generation=generation, now=now)
     cache.set(_key("inputs", teen.pk), inputs, INPUTS_SECONDS)
-    return inputs
+    (local_date,) = inputs.grants
+    return inputs, local_date
 
 
 def policy_inputs(
@@ -187,7 +188,7 @@ def policy_inputs(
         inputs = found.get(key)
     else:
         inputs = cache.get(key)
-    return _fresh_inputs(teen=teen, inputs=inputs, generation=generation, now=now)
+    return _fresh_inputs(teen=teen, inputs=inputs, generation=generation, now=now)[0]
 
 
 def policy_from_inputs(
@@ -225,6 +226,7 @@ class PolicyTemplate:
 class UsageContext:
     inputs: PolicyInputs
     template: PolicyTemplate | None
+    local_date: date  # the teen's current day
 
 
 def usage_context(*, teen, now: datetime) -> UsageContext:
@@ -233,8 +235,10 @@ def usage_context(*, teen, now: datetime) -> UsageContext:
     keys = [_key("inputs-gen", teen.pk), _key("inputs", teen.pk), _key("template", teen.pk)]
     found = cache.get_many(keys)
     (generation,) = _current(("inputs-gen",), teen.pk, found)
-    inputs = _fresh_inputs(teen=teen, inputs=found.get(keys[1]), generation=generation, now=now)
-    return UsageContext(inputs=inputs, template=found.get(keys[2]))
+    inputs, local_date = _fresh_inputs(
+        teen=teen, inputs=found.get(keys[1]), generation=generation, now=now
+    )
+    return UsageContext(inputs=inputs, template=found.get(keys[2]), local_date=local_date)
 
 
 def policy_with_usage(

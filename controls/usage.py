@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from controls.models import DailyUsage, DayState, TeenDay, UsageEvent
-from controls.policy import EffectivePolicy, split_interval_by_day, teen_day
+from controls.policy import EffectivePolicy, split_interval_by_day
 from controls.policy_cache import (
     policy_after_usage,
     policy_entry_for_teen,
@@ -672,8 +672,7 @@ def usage_record_batch(
         result.booked = [e for e in unique if e in new_ids]
         result.ignored = [e for e in unique if e not in new_ids]
 
-    local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
-    today = result.days.get(local_date)
+    today = result.days.get(context.local_date)
     if today is not None:
         policy = policy_after_usage(teen=teen, context=context, used_seconds=today[1], now=now)
     else:

@@ -198,7 +198,7 @@ def describe_machine() -> dict[str, str]:
 
     import django
 
-    commit = subprocess.run(  # nosec B603
+    commit = subprocess.run(  # nosec B603 B607
         ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
         cwd=BASE_DIR,
         capture_output=True,

@@ -257,8 +257,9 @@ def _reported_around_sql(postgres: bool) -> str:
         _qn(UsageEvent._meta.get_field(name).column)
         for name in ("event_id", "started_at", "seconds")
     )
-    sql = (  # nosec B608 - names from the model, values bound as parameters
-        f"SELECT {event_id}, {started}, {seconds} FROM {table} "  # noqa: S608
+    # Names from the model, values bound as parameters:
+    sql = (
+        f"SELECT {event_id}, {started}, {seconds} FROM {table} "  # noqa: S608  # nosec B608
         f"WHERE {_qn('device_id')} = %s AND {started} > %s AND {started} < %s"
     )
     if postgres:

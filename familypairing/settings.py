@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "familypairing.usersessions.MinuteUserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = envstr("ROOT_URLCONF", "familypairing.urls")

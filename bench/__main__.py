@@ -85,6 +85,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--enforcement-teens", type=int, default=200, help="teens in the enforcement figure"
     )
     parser.add_argument(
+        "--enforcement-rate",
+        type=float,
+        default=20,
+        help="crossing reports per second in the enforcement figure (20; 0: all at once)",
+    )
+    parser.add_argument(
         "--sweep-teens", type=int, default=100_000, help="teens in the beat-sweep figure (0: skip)"
     )
     parser.add_argument(
@@ -290,7 +296,13 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     from django.db import connection
 
     from bench import figures
-    from bench.paths import build_paths, count_queries, noop_path, session_cookie
+    from bench.paths import (
+        build_paths,
+        count_cold_queries,
+        count_queries,
+        noop_path,
+        session_cookie,
+    )
     from bench.report import PathResult, Target, format_table, record_of, save
     from bench.seed import SeededDevice, seed
 
@@ -372,6 +384,11 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         status = queries[path.key][1]
         if status is not None and status != path.expected_status:
             say(f"  warning: {path.label} answered {status} in-process, not {path.expected_status}")
+    cold_queries = {
+        path.key: count_cold_queries(path)
+        for path in paths
+        if path.key.startswith(("policy", "usage"))
+    }
     dashboard_independent = figures.dashboard_queries_independent_of_teens(
         guardian_id=state["dashboard_guardian_id"]
     )
@@ -409,6 +426,8 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     os.environ["BENCH_THREADS"] = str(args.wrk_threads)
 
     def drive(path, *, warmup: float, duration: float) -> PathResult:
+        if path.refresh is not None:
+            path.data = path.refresh()
         data = path.write_data(data_dir, args.wrk_threads)
         saved = {k: os.environ.get(k) for k in path.env}
         os.environ.update(path.env)
@@ -452,6 +471,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             statuses=measured.statuses,
             socket_errors={k: v for k, v in measured.socket_errors.items() if v},
             target=path.target,
+            tolerated=[str(status) for status in path.tolerated],
         )
         say(
             f"  {path.label:<32} {measured.rps:8,.0f} req/s  p50 {measured.p50_ms:6.1f} ms  "
@@ -482,6 +502,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             statuses=statuses,
             socket_errors=errors,
             target=first.target,
+            tolerated=first.tolerated,
             ratio=statistics.median(ratios) if ratios else None,
             extra={
                 "rounds_rps": [round(run.rps, 1) for run in runs],
@@ -541,7 +562,10 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     if redis_url and args.enforcement_teens:
         say("== Enforcement (a real Celery worker on Redis)")
         enforcement = figures.enforcement_latency(
-            base_url=base_url, devices=enforcement_devices, say=say
+            base_url=base_url,
+            devices=enforcement_devices,
+            rate=args.enforcement_rate,
+            say=say,
         )
     elif not args.enforcement_teens:
         enforcement = {"skipped": "--enforcement-teens 0"}
@@ -567,6 +591,11 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         + ", ".join(f"{n.rps:,.0f}" for n in noops)
         + " (each round's ratio uses the runs just before and after it)"
     )
+    if cold_queries:
+        say(
+            "queries with nothing cached (a device's first request, or once its entries "
+            "expired): " + ", ".join(f"{key} {count}" for key, count in cold_queries.items())
+        )
     if "dashboard" in queries:
         say(f"dashboard queries by teens linked: {dashboard_independent}")
     if worker_rss is not None:
@@ -596,6 +625,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             memory_mb={str(k): v for k, v in memory.items()},
             worker_rss_mb=worker_rss,
             dashboard_queries=dashboard_independent,
+            cold_queries=cold_queries,
             enforcement=enforcement,
             sweep=sweep,
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -129,11 +129,13 @@ def _post_usage(base_url: str, token: str, body: dict) -> int:
 
 
 def enforcement_latency(
-    *, base_url: str, devices: list[SeededDevice], say: Callable[[str], None]
+    *, base_url: str, devices: list[SeededDevice], rate: float, say: Callable[[str], None]
 ) -> dict:
     """From the usage POST that crosses the limit to the limit-reached notifications existing
     (the teen's and every guardian's), per teen; p50 and p95. The bench's Celery worker (the
-    one that ran beside the server during the load) does the work."""
+    one that ran beside the server during the load) does the work. The crossing reports are
+    sent at `rate` per second (0: all at once), so the figure is the latency of enforcement,
+    not the time to drain a burst."""
     from django.db import close_old_connections
     from django.db.models import Count, Max
 
@@ -155,7 +157,10 @@ def enforcement_latency(
 
     sent_at: dict[int, datetime] = {}
     statuses: dict[int, int] = {}
-    for device in devices:
+    started = time.monotonic()
+    for index, device in enumerate(devices):
+        if rate > 0:
+            time.sleep(max(0.0, started + index / rate - time.monotonic()))
         body = usage_body(1, start=datetime.now(UTC) - timedelta(seconds=61), seconds=60)
         sent_at[device.teen_id] = datetime.now(UTC)
         status = _post_usage(base_url, device.token, body)
@@ -177,6 +182,7 @@ def enforcement_latency(
     latencies = [(done[t] - sent_at[t]).total_seconds() for t in teen_ids if t in done]
     result = {
         "teens": len(teen_ids),
+        "rate_per_second": rate,
         "complete": len(latencies),
         "post_statuses": {str(k): v for k, v in statuses.items()},
         "notifications_expected": sum(expected.values()),
@@ -200,9 +206,11 @@ def describe_enforcement(result: dict) -> str:
         if result["p95_s"] <= ENFORCEMENT_TARGET_P95 and result["complete"] == result["teens"]
         else "MISSED"
     )
+    pace = f"{result['rate_per_second']:g}/s" if result.get("rate_per_second") else "all at once"
     return (
-        f"enforcement latency over {result['teens']} teens (crossing POST -> limit notifications "
-        f"of the teen and every guardian): p50 {result['p50_s'] * 1000:.0f} ms, p95 "
+        f"enforcement latency over {result['teens']} teens, crossing reports sent {pace} "
+        f"(crossing POST -> limit notifications of the teen and every guardian): p50 "
+        f"{result['p50_s'] * 1000:.0f} ms, p95 "
         f"{result['p95_s'] * 1000:.0f} ms, max {result['max_s'] * 1000:.0f} ms, "
         f"{result['complete']}/{result['teens']} complete, POST statuses "
         f"{result['post_statuses']} (target p95 <= {ENFORCEMENT_TARGET_P95:g} s: {verdict})"

@@ -48,10 +48,12 @@ class PathResult:
     target: Target = field(default_factory=Target)
     ratio: float | None = None
     extra: dict = field(default_factory=dict)
+    tolerated: list[str] = field(default_factory=list)
 
     @property
     def wrong_statuses(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status != str(self.expected_status))
+        allowed = {str(self.expected_status), *self.tolerated}
+        return sum(n for status, n in self.statuses.items() if status not in allowed)
 
     def verdict(self) -> str:
         if self.requests == 0:

@@ -1,0 +1,633 @@
+"""The access-control matrix: every URL of the project, every API operation, the whole cast.
+
+Each row says what each member of the cast gets, in this column order (see tests/access/cast.py):
+
+    anonymous  guardian  other_guardian  teen  other_teen  adult  device  other_device
+
+Objects in URLs always belong to tom's family (tom is "teen", alice "guardian"). A cell is a
+status code, or `login` for a redirect to the sign-in page. Pages are tried with GET and POST
+(an empty form unless DATA gives one), API operations with each method the schema lists. Every
+request runs in a transaction that is rolled back, so each cell starts from the same data.
+
+Whatever the status, a request from someone outside tom's family (anonymous, bob, tina, carl,
+tina's device) must leave every row of tom's family exactly as it was; and every HTML answer
+carries the strict Content-Security-Policy (tests/security/test_csp.py).
+
+A URL pattern without a row fails the test, naming it and showing what the server answers now:
+a new page cannot land without someone deciding who may see it. Decide, then add the row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+
+from tests.access.cast import (
+    DEVICE_ROLES,
+    ROLES,
+    STRANGER_ROLES,
+    Cast,
+    app_token,
+    build_cast,
+    family_state,
+)
+from tests.access.resolver import Route, all_routes
+from tests.security.test_csp import CSP_EXEMPT_PREFIXES, assert_strict_csp, is_html
+
+COLUMNS = "anonymous guardian other_guardian teen other_teen adult device other_device"
+assert COLUMNS.split() == list(ROLES)
+
+# --- What is left out, and why ------------------------------------------------------------------
+# Route prefixes not in the matrix. Each is someone else's access control, tested elsewhere.
+SKIPPED_PREFIXES = {
+    "admin/": "Django's admin: every view is wrapped by admin_site.admin_view (staff only); "
+    "test_it_keeps_the_whole_cast_out_of_the_admin checks the cast is turned away",
+    "_allauth/": "allauth's headless API for app clients (sign-in, sign-up, sessions): "
+    "allauth's own access rules; tests/security and tests/familypairing/test_api_base.py "
+    "use it",
+}
+# allauth pages whose URL carries a one-time key sent by e-mail: without the key they are
+# nothing; with it they are allauth's flows (exercised by tests/security/test_sessions.py and
+# the browser journey).
+SKIPPED_NAMES = {
+    "account_confirm_email": "needs the e-mailed confirmation key (allauth's flow)",
+    "account_reset_password_from_key": "needs the e-mailed reset key (allauth's flow)",
+}
+
+# --- Which object each URL argument points at (a key of cast.objects or cast.secrets) -----------
+DEFAULT_ARGUMENTS = {
+    "teen_id": "teen",
+    "device_id": "device",
+    "window_id": "window",
+    "time_request_id": "time_request",
+    "invitation_id": "invitation",
+    "link_id": "link",
+    "request_id": "unlink_request",
+    "notification_id": "notification",
+}
+ARGUMENTS = {
+    "guardian_approval": {"link_id": "pending_link"},
+    "guardian_link_withdraw": {"link_id": "pending_link"},
+    "pair_by_token": {"token": "pairing_token"},
+    "time_request_email_action": {"token": "email_action_token"},
+    "POST /api/v1/links/{link_id}/approve": {"link_id": "pending_link"},
+    "POST /api/v1/links/{link_id}/refuse": {"link_id": "pending_link"},
+}
+
+# --- Bodies for POSTs (pages: form fields; API: JSON); an empty one otherwise ----------------
+# Valid where it is cheap to be: then the cast member who may act gets a 2xx, and a stranger is
+# refused a request that would have worked.
+DATA: dict[str, dict] = {
+    "POST /api/v1/teens/{teen_id}/grants": {"bonus_minutes": 15},
+    "POST /api/v1/teens/{teen_id}/devices": {"name": "Tablet", "platform": "ios"},
+    "PATCH /api/v1/devices/{device_id}": {"name": "Tom's old phone"},
+    "POST /api/v1/teens/{teen_id}/downtime-windows": {
+        "name": "School",
+        "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+        "start": "09:00",
+        "end": "15:00",
+    },
+    "PUT /api/v1/teens/{teen_id}/downtime-windows/{window_id}": {
+        "name": "Bedtime",
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "start": "21:30",
+        "end": "06:30",
+    },
+    "PATCH /api/v1/me": {"time_zone": "Europe/Paris"},
+    "PATCH /api/v1/teens/{teen_id}/rules/screen-time": {"limit_wed": 90},
+    "PATCH /api/v1/teens/{teen_id}/rules/browsing": {"search_enabled": False},
+    "PATCH /api/v1/teens/{teen_id}/rules/privacy": {"private_account": True},
+    "PATCH /api/v1/teens/{teen_id}/rules/unlinking": {"unlink_needs_approval": False},
+    "POST /api/v1/time-requests/{time_request_id}/approve": {"minutes": 30},
+    "POST /api/v1/time-requests/{time_request_id}/deny": {"note": "Homework first"},
+    "POST /api/v1/device/policy/ack": {"version": "1"},
+    "POST /api/v1/notifications/read": {"ids": []},
+    "PUT /api/v1/notifications/preferences": {"email": {}},
+    "teen_grant_time": {"bonus_minutes": "15"},
+    "teen_governance": {"unlink_needs_approval": "on"},
+    "downtime_delete": {},
+    "time_request_answer": {"answer": "approve"},
+    "device_rename": {"name": "Tom's old phone"},
+}
+
+# --- The matrix ----------------------------------------------------------------------------------
+# Read a row as: anonymous, guardian (alice), other_guardian (bob), teen (tom), other_teen (tina),
+# adult (carl), device (tom's), other_device (tina's). Pages refuse by redirecting to sign-in;
+# devices are strangers to the pages (a bearer token is not a browser session). 302 is any
+# other redirect (a teen sent to their own page, a form that saved).
+# fmt: off
+PAGES: dict[str, dict[str, str]] = {
+    # Public pages and allauth's account pages (argument-free).
+    "landing":                 {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "200   200   200   200   200   200   200   200"},
+    "home":                    {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "healthz":                 {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "api-schema":              {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "api-docs":                {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "account_login":           {"GET": "200   302   302   302   302   302   200   200",
+                                "POST": "200   302   302   302   302   302   200   200"},
+    "account_logout":          {"GET": "302   200   200   200   200   200   302   302",
+                                "POST": "302   302   302   302   302   302   302   302"},
+    "account_inactive":        {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "account_signup":          {"GET": "200   302   302   302   302   302   200   200",
+                                "POST": "200   302   302   302   302   302   200   200"},
+    "account_reauthenticate":  {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 200   200   200   200   200   login login"},
+    "account_email":           {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "account_email_verification_sent":
+                               {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "account_change_password": {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 200   200   200   200   200   login login"},
+    "account_set_password":    {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "account_reset_password":  {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "200   200   200   200   200   200   200   200"},
+    "account_confirm_login_code":
+                               {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "account_reset_password_from_key_done":
+                               {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "account_reset_password_done":
+                               {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "mfa_index":               {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "mfa_authenticate":        {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "mfa_reauthenticate":      {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "mfa_activate_totp":       {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "mfa_deactivate_totp":     {"GET": "login 404   404   404   404   404   login login",
+                                "POST": "login 404   404   404   404   404   login login"},
+    "mfa_view_recovery_codes": {"GET": "login 404   404   404   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "mfa_generate_recovery_codes":
+                               {"GET": "login 302   302   302   302   302   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "mfa_download_recovery_codes":
+                               {"GET": "login 404   404   404   404   404   login login",
+                                "POST": "login 404   404   404   404   404   login login"},
+    "usersessions_list":       {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+
+    # Pairing, parent side: only the invitation's parent sees or changes it.
+    "pairing_start":           {"GET": "login 302   200   403   403   200   login login",
+                                "POST": "login 302   302   403   403   302   login login"},
+    "pairing_invitation":      {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "pairing_invitation_status":
+                               {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "pairing_invitation_revoke":
+                               {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   404   404   404   login login"},
+    "pairing_invitation_renew":
+                               {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   404   404   404   login login"},
+    # A second adult (dave) asked to become tom's guardian: alice answers; only dave (not in
+    # the cast) may withdraw.
+    "guardian_approval":       {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 400   404   404   404   404   login login"},
+    "guardian_link_withdraw":  {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 404   404   404   404   404   login login"},
+    "guardian_unlink":         {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 302   404   404   404   404   login login"},
+    "unlink_request":          {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 400   404   404   404   404   login login"},
+    # Pairing, teen side: adults are told this is for teens (403); the confirm page needs the
+    # code or QR link first (400, the same answer as a wrong code: no oracle); the QR token is
+    # the secret, so any signed-in teen holding it reaches the confirm page.
+    "pair_enter_code":         {"GET": "login 403   403   200   200   403   login login",
+                                "POST": "login 403   403   400   400   403   login login"},
+    "pair_confirm":            {"GET": "login 403   403   400   400   403   login login",
+                                "POST": "login 403   403   400   400   403   login login"},
+    "pair_by_token":           {"GET": "login 403   403   302   302   403   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "teen_unlink":             {"GET": "login 302   302   200   404   302   login login",
+                                "POST": "login 302   302   302   404   302   login login"},
+    "teen_unlink_request_cancel":
+                               {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 404   404   302   404   404   login login"},
+
+    # Devices: the teen and their guardians manage them; adults are sent to their dashboard.
+    "my_devices":              {"GET": "login 302   302   200   200   302   login login",
+                                "POST": "login 302   302   200   200   302   login login"},
+    "teen_devices":            {"GET": "login 200   404   302   404   404   login login",
+                                "POST": "login 200   404   302   404   404   login login"},
+    "device_rename":           {"GET": "login 200   404   200   404   404   login login",
+                                "POST": "login 302   404   302   404   404   login login"},
+    "device_revoke":           {"GET": "login 200   404   200   404   404   login login",
+                                "POST": "login 302   404   302   404   404   login login"},
+
+    # Controls: guardians see and change; the teen sees (sent to their own page) but changing
+    # gets 403; strangers 404.
+    "dashboard":               {"GET": "login 200   200   302   302   200   login login",
+                                "POST": "login 200   200   302   302   200   login login"},
+    "teen_home":               {"GET": "login 302   302   200   200   302   login login",
+                                "POST": "login 302   302   200   200   302   login login"},
+    "my_history":              {"GET": "login 302   302   200   200   302   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "teen_detail":             {"GET": "login 200   404   302   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "teen_screen_time":        {"GET": "login 200   404   302   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "screen_time_limits":      {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "screen_time_every_day":   {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "screen_time_options":     {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "downtime_create":         {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "downtime_update":         {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "downtime_delete":         {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "teen_browsing":           {"GET": "login 200   404   302   404   404   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "teen_privacy":            {"GET": "login 200   404   302   404   404   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "teen_governance":         {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "teen_history":            {"GET": "login 200   404   302   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    # DNS-filter exports: the teen's guardians, and the teen (who sees every rule).
+    "export_hosts":            {"GET": "login 200   404   200   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "export_adguard":          {"GET": "login 200   404   200   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+
+    # More time: the teen asks; the teen's guardians answer (the teen may only look); a teen
+    # may not grant time to anyone (403 whoever the teen in the URL is).
+    "teen_time_request":       {"GET": "login 403   403   200   200   403   login login",
+                                "POST": "login 403   403   400   400   403   login login"},
+    "teen_time_panel":         {"GET": "login 403   403   200   200   403   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "time_request_detail":     {"GET": "login 200   404   200   404   404   login login",
+                                "POST": "login 200   404   200   404   404   login login"},
+    "time_request_answer":     {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    # The e-mailed Approve link is signed for alice: anyone else signed in is refused.
+    "time_request_email_action":
+                               {"GET": "login 200   403   403   403   403   login login",
+                                "POST": "login 302   403   403   403   403   login login"},
+    "teen_grant_time":         {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   403   404   login login"},
+
+    # Notifications and your data: everyone signed in has their own; another's is 404, and
+    # "mark read" of another's notification changes nothing (checked below) and says nothing.
+    "notification_centre":     {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 200   200   200   200   200   login login"},
+    # 286 tells htmx to stop polling once the visitor is signed out.
+    "notification_badge":      {"GET": "286   200   200   200   200   200   286   286",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "notification_read_all":   {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "notification_preferences":
+                               {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "notification_open":       {"GET": "login 302   404   404   404   404   login login",
+                                "POST": "login 302   404   404   404   404   login login"},
+    "notification_read":       {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   302   302   302   302   login login"},
+    "data_rights":             {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 200   200   200   200   200   login login"},
+    "data_export":             {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "data_delete":             {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 400   400   400   400   400   login login"},
+    "profile":                 {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 400   400   400   400   400   login login"},
+}
+
+# API operations (people use an app token; devices their bearer token): 401 without the right
+# kind of credentials, then as for the pages.
+API: dict[str, str] = {
+    "GET /api/v1/me":                                        "401 200 200 200 200 200 401 401",
+    "PATCH /api/v1/me":                                      "401 200 200 200 200 200 401 401",
+    "GET /api/v1/me/export":                                 "401 200 200 200 200 200 401 401",
+    "POST /api/v1/me/delete":                                "401 400 400 400 400 400 401 401",
+    # Pairing
+    "GET /api/v1/pairing/invitations":                       "401 200 200 200 200 200 401 401",
+    "POST /api/v1/pairing/invitations":                      "401 201 201 403 403 201 401 401",
+    "GET /api/v1/pairing/invitations/{invitation_id}":       "401 200 404 404 404 404 401 401",
+    "POST /api/v1/pairing/invitations/{invitation_id}/revoke":
+                                                             "401 200 404 404 404 404 401 401",
+    "POST /api/v1/pairing/lookup":                           "401 400 400 400 400 400 401 401",
+    "POST /api/v1/pairing/accept":                           "401 400 400 400 400 400 401 401",
+    "POST /api/v1/pairing/decline":                          "401 400 400 400 400 400 401 401",
+    "GET /api/v1/links":                                     "401 200 200 200 200 200 401 401",
+    "GET /api/v1/links/approvals":                           "401 200 200 200 200 200 401 401",
+    "POST /api/v1/links/{link_id}/approve":                  "401 200 404 404 404 404 401 401",
+    "POST /api/v1/links/{link_id}/refuse":                   "401 200 404 404 404 404 401 401",
+    # tom's unlink is a request alice must answer (202), as "unlinking needs approval" is on.
+    "POST /api/v1/links/{link_id}/unlink":                   "401 200 404 202 404 404 401 401",
+    "GET /api/v1/unlink-requests":                           "401 200 200 200 200 200 401 401",
+    "POST /api/v1/unlink-requests/{request_id}/approve":     "401 200 404 404 404 404 401 401",
+    "POST /api/v1/unlink-requests/{request_id}/decline":     "401 200 404 404 404 404 401 401",
+    "POST /api/v1/unlink-requests/{request_id}/cancel":      "401 404 404 200 404 404 401 401",
+    # Devices
+    "GET /api/v1/teens/{teen_id}/devices":                   "401 200 404 200 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/devices":                  "401 201 404 201 404 404 401 401",
+    "GET /api/v1/devices/{device_id}":                       "401 200 404 200 404 404 401 401",
+    "PATCH /api/v1/devices/{device_id}":                     "401 200 404 200 404 404 401 401",
+    "POST /api/v1/devices/{device_id}/revoke":               "401 200 404 200 404 404 401 401",
+    # Rules: guardians read and change, the teen reads (403 on change), strangers 404.
+    "GET /api/v1/teens/{teen_id}/rules":                     "401 200 404 200 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/rules/screen-time":         "401 200 404 200 404 404 401 401",
+    "PATCH /api/v1/teens/{teen_id}/rules/screen-time":       "401 200 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/rules/browsing":            "401 200 404 200 404 404 401 401",
+    "PATCH /api/v1/teens/{teen_id}/rules/browsing":          "401 200 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/rules/privacy":             "401 200 404 200 404 404 401 401",
+    "PATCH /api/v1/teens/{teen_id}/rules/privacy":           "401 200 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/rules/unlinking":           "401 200 404 200 404 404 401 401",
+    "PATCH /api/v1/teens/{teen_id}/rules/unlinking":         "401 200 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/downtime-windows":          "401 200 404 200 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/downtime-windows":         "401 201 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/downtime-windows/{window_id}":
+                                                             "401 200 404 200 404 404 401 401",
+    "PUT /api/v1/teens/{teen_id}/downtime-windows/{window_id}":
+                                                             "401 200 404 403 404 404 401 401",
+    "PATCH /api/v1/teens/{teen_id}/downtime-windows/{window_id}":
+                                                             "401 200 404 403 404 404 401 401",
+    "DELETE /api/v1/teens/{teen_id}/downtime-windows/{window_id}":
+                                                             "401 204 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/policy":                    "401 200 404 200 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/history":                   "401 200 404 200 404 404 401 401",
+    # More time and notifications
+    "GET /api/v1/time-requests":                             "401 200 200 200 200 200 401 401",
+    "POST /api/v1/time-requests":                            "401 403 403 400 400 403 401 401",
+    "GET /api/v1/time-requests/{time_request_id}":           "401 200 404 200 404 404 401 401",
+    "POST /api/v1/time-requests/{time_request_id}/approve":  "401 200 404 403 404 404 401 401",
+    "POST /api/v1/time-requests/{time_request_id}/deny":     "401 200 404 403 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/grants":                   "401 201 404 403 403 404 401 401",
+    "GET /api/v1/notifications":                             "401 200 200 200 200 200 401 401",
+    "POST /api/v1/notifications/read":                       "401 200 200 200 200 200 401 401",
+    "GET /api/v1/notifications/unread-count":                "401 200 200 200 200 200 401 401",
+    "GET /api/v1/notifications/preferences":                 "401 200 200 200 200 200 401 401",
+    "PUT /api/v1/notifications/preferences":                 "401 200 200 200 200 200 401 401",
+    # The device API: devices only, each for its own teen (there are no ids to cross).
+    "GET /api/v1/device/policy":                             "401 401 401 401 401 401 200 200",
+    "POST /api/v1/device/policy/ack":                        "401 401 401 401 401 401 200 200",
+    "POST /api/v1/device/usage":                             "401 401 401 401 401 401 400 400",
+    "POST /api/v1/device/time-requests":                     "401 401 401 401 401 401 400 400",
+    "GET /api/v1/device/blocklist.hosts":                    "401 401 401 401 401 401 200 200",
+    "GET /api/v1/device/blocklist.adguard":                  "401 401 401 401 401 401 200 200",
+}
+# fmt: on
+
+
+# =================================================================================================
+
+
+@dataclass(frozen=True)
+class Probe:
+    key: str  # the URL name, or "METHOD /api/v1/path" for an API operation
+    method: str
+    route: Route
+    api: bool
+
+
+def _expected_matches(cell: str, response) -> bool:
+    if cell == "login":
+        location = response.headers.get("Location", "")
+        return response.status_code == 302 and location.startswith("/accounts/login/")
+    return str(response.status_code) == cell
+
+
+def _observed_cell(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/accounts/login/"):
+        return "login"
+    return str(response.status_code)
+
+
+def _argument_value(cast: Cast, key: str, name: str):
+    source = ARGUMENTS.get(key, {}).get(name) or DEFAULT_ARGUMENTS.get(name)
+    if source is None:
+        raise KeyError(f"{key}: no object for the URL argument {name!r}; add it to ARGUMENTS")
+    if source == "teen":
+        return cast.tom.pk
+    if source in cast.secrets:
+        return cast.secrets[source]
+    return cast.objects[source].pk
+
+
+def _path(cast: Cast, probe: Probe) -> str:
+    values = {name: _argument_value(cast, probe.key, name) for name in probe.route.kwargs}
+    return probe.route.path(**values)
+
+
+class Requester:
+    """Sends one request as one member of the cast, in a transaction that is rolled back."""
+
+    def __init__(self, cast: Cast) -> None:
+        self.cast = cast
+        self.tokens = {role: app_token(user) for role, user in cast.users.items()}
+        # Every cell is rolled back, so the family looks like this before each one.
+        self.baseline = family_state(cast)
+
+    def client(self, role: str, *, api: bool) -> Client:
+        headers = {}
+        if role in DEVICE_ROLES:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {self.cast.device_tokens[role]}"
+        elif role != "anonymous" and api:
+            headers["HTTP_X_SESSION_TOKEN"] = self.tokens[role]
+        client = Client(raise_request_exception=False, **headers)
+        if role in self.cast.users and not api:
+            client.force_login(self.cast.users[role])
+        return client
+
+    def send(self, probe: Probe, role: str):
+        """(path, response, what of tom's family changed) for one cell."""
+        path = _path(self.cast, probe)
+        client = self.client(role, api=probe.api)
+        data = DATA.get(probe.key, {})
+        cache.clear()  # throttles and cached device lookups start afresh for every cell
+        changed: list[str] = []
+        with transaction.atomic():
+            if probe.api:
+                response = client.generic(
+                    probe.method,
+                    path,
+                    json.dumps(data) if probe.method != "GET" else "",
+                    content_type="application/json",
+                )
+            elif probe.method == "GET":
+                response = client.get(path)
+            else:
+                response = client.post(path, data)
+            if role in STRANGER_ROLES:
+                after = family_state(self.cast)
+                changed = [name for name in after if after[name] != self.baseline[name]]
+            transaction.set_rollback(True)
+        return path, response, changed
+
+
+def _page_routes() -> list[Route]:
+    routes = []
+    for route in all_routes():
+        if route.route.startswith(tuple(SKIPPED_PREFIXES)) or route.name in SKIPPED_NAMES:
+            continue
+        if route.route.startswith("api/v1/"):
+            continue  # API operations come from the schema, below
+        routes.append(route)
+    return routes
+
+
+def _api_operations(client: Client) -> dict[str, list[str]]:
+    """{"/api/v1/teens/{teen_id}/rules": ["GET", "PATCH"], ...} from the served schema."""
+    schema = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/json").content)
+    methods = {"get", "post", "put", "patch", "delete"}
+    return {
+        path: sorted(method.upper() for method in item if method in methods)
+        for path, item in schema["paths"].items()
+    }
+
+
+def _cells(row: str, key: str) -> list[str]:
+    cells = row.split()
+    if len(cells) != len(ROLES):
+        raise AssertionError(f"{key}: the row {row!r} needs {len(ROLES)} cells ({COLUMNS})")
+    return cells
+
+
+@pytest.fixture
+def cast(db, alice, bob, tom, tina, carl, uma) -> Cast:
+    return build_cast(alice=alice, bob=bob, tom=tom, tina=tina, carl=carl, uma=uma)
+
+
+def _probes(client: Client) -> tuple[list[tuple[Probe, str | None]], list[str]]:
+    """Every (probe, expected row or None) and the structural problems found on the way."""
+    problems: list[str] = []
+    probes: list[tuple[Probe, str | None]] = []
+    routes = _page_routes()
+    for route in routes:
+        rows = PAGES.get(route.key)
+        for method in ("GET", "POST"):
+            expected = rows.get(method) if rows else None
+            probes.append((Probe(route.key, method, route, api=False), expected))
+
+    api_routes = {r.openapi_path: r for r in all_routes() if r.route.startswith("api/v1/")}
+    operations = _api_operations(client)
+    for path in sorted(set(api_routes) - set(operations)):
+        problems.append(f"{path} is routed but missing from the OpenAPI schema")
+    for path, methods in sorted(operations.items()):
+        route = api_routes.get(path)
+        if route is None:
+            problems.append(f"{path} is in the schema but no URL pattern serves it")
+            continue
+        for method in methods:
+            key = f"{method} {path}"
+            probes.append((Probe(key, method, route, api=True), API.get(key)))
+
+    known = {p.key for p, _ in probes}
+    for stale in sorted((set(PAGES) | set(API)) - known):
+        problems.append(f"{stale} has a row but no longer exists: remove the row")
+    for key, rows in PAGES.items():
+        for method in set(rows) - {"GET", "POST"}:
+            problems.append(f"{key}: pages are tried with GET and POST only, not {method}")
+    return probes, problems
+
+
+@pytest.mark.django_db
+def test_every_url_answers_each_member_of_the_cast_as_the_matrix_says(cast):
+    requester = Requester(cast)
+    probes, problems = _probes(Client())
+    missing: list[str] = []
+    wrong: list[str] = []
+    intrusions: list[str] = []
+    for probe, expected in probes:
+        observed: list[str] = []
+        mismatches: list[str] = []
+        cells = _cells(expected, probe.key) if expected else [None] * len(ROLES)
+        for role, cell in zip(ROLES, cells, strict=True):
+            path, response, changed = requester.send(probe, role)
+            observed.append(_observed_cell(response))
+            if changed:
+                intrusions.append(
+                    f"{probe.method} {path} as {role} changed tom's family: {', '.join(changed)}"
+                )
+            if is_html(response) and not path.startswith(tuple(CSP_EXEMPT_PREFIXES)):
+                assert_strict_csp(response, f"{probe.method} {path} as {role}")
+            if cell is not None and not _expected_matches(cell, response):
+                mismatches.append(f"{role}: expected {cell}, got {observed[-1]}")
+        label = probe.key if probe.api else f"{probe.method} {probe.key} ({probe.route.route})"
+        if expected is None:
+            missing.append(f"{label}: no row; the server answers now: {' '.join(observed)!r}")
+        elif mismatches:
+            wrong.append(f"{label}: {'; '.join(mismatches)}\n    whole row now: {observed}")
+    report = []
+    if intrusions:
+        report.append("Strangers changed another family's data:\n  " + "\n  ".join(intrusions))
+    if problems:
+        report.append("Structure:\n  " + "\n  ".join(problems))
+    if missing:
+        report.append(
+            "URLs nobody has decided about (add a row to PAGES or API, in the order "
+            f"{COLUMNS}):\n  " + "\n  ".join(missing)
+        )
+    if wrong:
+        report.append("Answers that differ from the matrix:\n  " + "\n  ".join(wrong))
+    assert not report, "\n\n".join(report)
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_whole_cast_out_of_the_admin(cast):
+    """No member of the cast is staff: every argument-free admin page sends them to its login."""
+    requester = Requester(cast)
+    admin_pages = [
+        route for route in all_routes() if route.route.startswith("admin/") and not route.kwargs
+    ]
+    admin_pages = [route for route in admin_pages if "(" not in route.route]
+    assert admin_pages
+    refused = []
+    for route in admin_pages:
+        for role in ROLES:
+            response = requester.client(role, api=False).get("/" + route.route)
+            location = response.headers.get("Location", "")
+            if route.name == "admin:logout" or route.name == "admin:login":
+                continue
+            if not (response.status_code == 302 and location.startswith("/admin/login/")):
+                refused.append(f"/{route.route} as {role}: {response.status_code} {location}")
+    assert not refused, "\n".join(refused)
+
+
+# Arguments that point at something of tom's: after an unlink, none of these may open for alice
+# (the e-mailed Approve link for tom's request included).
+TEEN_OBJECTS = {"teen_id", "device_id", "window_id", "time_request_id", "token"}
+
+
+@pytest.mark.django_db
+def test_a_guardian_who_was_unlinked_loses_every_door_at_once(cast):
+    """Right after alice unlinks, every page and operation about tom refuses her, exactly as it
+    refuses a stranger: no cached access, no half-open door."""
+    from accounts.pairing import guardian_unlink
+
+    requester = Requester(cast)
+    guardian_unlink(link=cast.objects["link"], guardian=cast.alice)
+    probes, _ = _probes(Client())
+    opened, tried = [], 0
+    for probe, _ in probes:
+        if not TEEN_OBJECTS & set(probe.route.kwargs) or probe.route.name == "pair_by_token":
+            continue
+        tried += 1
+        path, response, _ = requester.send(probe, "guardian")
+        if response.status_code not in {403, 404, 405}:
+            opened.append(f"{probe.method} {path}: {response.status_code}")
+    assert tried > 50, f"only {tried} doors tried"
+    assert not opened, "still open to a former guardian:\n" + "\n".join(opened)

@@ -268,9 +268,13 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         f"connections, {args.duration:g} s per path after {args.warmup:g} s of warm-up"
     )
 
-    state_file = VAR_DIR / f"state-{backend}.json"
+    state_file = VAR_DIR / f"state-{backend}-{args.families}.json"
     state = load_state(state_file) if args.reuse_data else {}
-    reuse = bool(state) and state.get("families") == args.families
+    reuse = (
+        bool(state)
+        and state.get("families") == args.families
+        and state.get("database") == (database_url or "sqlite")
+    )
     if args.reuse_data and not reuse:
         say("  --reuse-data: no matching data set from an earlier run, seeding afresh")
     secret_key = state["secret_key"] if reuse else secrets.token_urlsafe(50)

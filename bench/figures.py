@@ -15,6 +15,7 @@ from bench.runner import BenchError
 from bench.seed import SeededDevice
 
 ENFORCEMENT_TIMEOUT_SECONDS = 60
+POLL_SECONDS = 0.005
 ENFORCEMENT_TARGET_P95 = 1.0
 SWEEP_TARGET_SECONDS = 5.0
 
@@ -80,8 +81,10 @@ def arm_enforcement_teens(teen_ids: list[int], *, now: datetime) -> None:
         Notification,
         NotificationKind,
         TeenDay,
+        UsageEvent,
     )
     from controls.policy import teen_day
+    from controls.policy_cache import usage_changed
 
     for teen in User.objects.filter(pk__in=teen_ids).select_related("rules"):
         rules = teen.rules
@@ -102,6 +105,12 @@ def arm_enforcement_teens(teen_ids: list[int], *, now: datetime) -> None:
         for kind in ("warning:15", "warning:5"):
             EnforcementMark.objects.create(teen=teen, local_date=day.local_date, kind=kind)
         Notification.objects.filter(teen=teen, kind=NotificationKind.LIMIT_REACHED).delete()
+    # A crossing report of an earlier run in the last minutes would overlap the new one.
+    UsageEvent.objects.filter(
+        teen_id__in=teen_ids, started_at__gte=now - timedelta(hours=1)
+    ).delete()
+    for teen_id in teen_ids:
+        usage_changed(teen_id=teen_id)
 
 
 def _wait_for_worker(timeout: float) -> None:
@@ -137,7 +146,7 @@ def enforcement_latency(
     sent at `rate` per second (0: all at once), so the figure is the latency of enforcement,
     not the time to drain a burst."""
     from django.db import close_old_connections
-    from django.db.models import Count, Max
+    from django.db.models import Count
 
     from accounts.models import GuardianLink, LinkStatus
     from bench.paths import usage_body
@@ -155,30 +164,44 @@ def enforcement_latency(
     _wait_for_worker(60)
     say(f"  posting the crossing report for {len(devices)} teens")
 
+    # One loop sends the reports on schedule and, in between, looks for the notifications
+    # every few milliseconds: a teen is done when the reader sees all of its limit
+    # notifications (committed), and its latency runs from just before its POST was sent.
     sent_at: dict[int, datetime] = {}
     statuses: dict[int, int] = {}
-    started = time.monotonic()
-    for index, device in enumerate(devices):
-        if rate > 0:
-            time.sleep(max(0.0, started + index / rate - time.monotonic()))
-        body = usage_body(1, start=datetime.now(UTC) - timedelta(seconds=61), seconds=60)
-        sent_at[device.teen_id] = datetime.now(UTC)
-        status = _post_usage(base_url, device.token, body)
-        statuses[status] = statuses.get(status, 0) + 1
-
-    deadline = time.monotonic() + ENFORCEMENT_TIMEOUT_SECONDS
     done: dict[int, datetime] = {}
-    while time.monotonic() < deadline:
-        close_old_connections()
-        rows = (
-            Notification.objects.filter(teen_id__in=teen_ids, kind=NotificationKind.LIMIT_REACHED)
-            .values("teen_id")
-            .annotate(n=Count("id"), last=Max("created_at"))
-        )
-        done = {row["teen_id"]: row["last"] for row in rows if row["n"] >= expected[row["teen_id"]]}
-        if len(done) == len(teen_ids):
+    pending = list(devices)
+    started = time.monotonic()
+    deadline = None
+    while len(done) < len(teen_ids):
+        now_mono = time.monotonic()
+        while pending and (rate <= 0 or now_mono >= started + len(sent_at) / rate):
+            device = pending.pop(0)
+            body = usage_body(1, start=datetime.now(UTC) - timedelta(seconds=61), seconds=60)
+            sent_at[device.teen_id] = datetime.now(UTC)
+            status = _post_usage(base_url, device.token, body)
+            statuses[status] = statuses.get(status, 0) + 1
+            now_mono = time.monotonic()
+        if not pending and deadline is None:
+            deadline = now_mono + ENFORCEMENT_TIMEOUT_SECONDS
+        waiting = [teen_id for teen_id in sent_at if teen_id not in done]
+        if waiting:
+            close_old_connections()
+            counts = dict(
+                Notification.objects.filter(
+                    teen_id__in=waiting, kind=NotificationKind.LIMIT_REACHED
+                )
+                .values("teen_id")
+                .annotate(n=Count("id"))
+                .values_list("teen_id", "n")
+            )
+            seen = datetime.now(UTC)
+            for teen_id in waiting:
+                if counts.get(teen_id, 0) >= expected[teen_id]:
+                    done[teen_id] = seen
+        if deadline is not None and time.monotonic() > deadline:
             break
-        time.sleep(0.25)
+        time.sleep(POLL_SECONDS)
     latencies = [(done[t] - sent_at[t]).total_seconds() for t in teen_ids if t in done]
     result = {
         "teens": len(teen_ids),

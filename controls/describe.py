@@ -221,7 +221,9 @@ def policy_summary(policy, tz, *, now=None) -> dict[str, Any]:
         detail = f"Until {when}." if when else "Until further notice."
     elif policy.reason == Reason.DAILY_LIMIT:
         state, css = "Daily limit reached", "status-bad"
-        detail = f"Allowed again at {when}." if when else ""
+        # Not "allowed again at next_change_at": that may be a downtime starting. New time
+        # comes with the next day (downtime, if any, still applies then).
+        detail = f"New time when the day resets at {_clock(policy.day_end_utc, tz, today=today)}."
     else:
         state, css = "Allowed now", "status-ok"
         if policy.warnings_due:

@@ -168,8 +168,8 @@ def _notify_limit(*, teen, policy: EffectivePolicy, now: datetime) -> None:
         recipient=teen,
         kind=NotificationKind.LIMIT_REACHED,
         title="You've reached today's screen-time limit",
-        body=f"You've used your {limit} for today. Your devices lock until your day resets at "
-        f"{reset}; you can ask a guardian for more time from your page.",
+        body=f"You've used your {limit} for today. New time comes when your day resets at "
+        f"{reset} (downtime still applies); you can ask a guardian for more time from your page.",
         link=_teen_link(),
         teen=teen,
         dedupe_key=key,
@@ -180,7 +180,8 @@ def _notify_limit(*, teen, policy: EffectivePolicy, now: datetime) -> None:
             recipient=guardian,
             kind=NotificationKind.LIMIT_REACHED,
             title=f"{teen.display_name} reached today's screen-time limit ({limit})",
-            body=f"Their devices are locked until {reset} their time, unless you give more time.",
+            body=f"Their time for today is used up until their day resets at {reset} their time, "
+            "unless you give more time.",
             link=_guardian_link(teen),
             teen=teen,
             dedupe_key=key,

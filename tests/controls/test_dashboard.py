@@ -73,7 +73,25 @@ def test_a_card_says_when_the_limit_is_reached(alice_client, tom):
     TeenDay.objects.create(teen=tom, local_date=TODAY, counted_seconds=3600)
     page = alice_client.get("/dashboard/").content.decode()
     assert "Daily limit reached" in page
-    assert "Allowed again at 00:00 tomorrow." in page
+    assert "New time when the day resets at 00:00 tomorrow." in page
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_card_does_not_promise_time_back_when_a_downtime_starts_first(alice_client, alice, tom):
+    TeenDay.objects.create(teen=tom, local_date=TODAY, counted_seconds=3600)
+    services.downtime_window_create(
+        actor=alice,
+        teen=tom,
+        name="Night",
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        start=time(21),
+        end=time(7),
+    )
+    page = alice_client.get("/dashboard/").content.decode()
+    assert "Daily limit reached" in page
+    assert "Allowed again at 21:00" not in page
+    assert "New time when the day resets at 00:00 tomorrow." in page
 
 
 @pytest.mark.django_db

@@ -59,6 +59,15 @@ class DailyLimitsForm(forms.Form):
                 ),
             )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # A browser always sends every day (an empty box is "no limit"); a day that is missing
+        # altogether is a broken request, never a silent "unlimited".
+        for name in WEEKDAY_FIELDS:
+            if self.is_bound and name not in self.data:
+                self.add_error(name, "This day was missing from the form; nothing was saved.")
+        return data
+
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in WEEKDAY_FIELDS}
 

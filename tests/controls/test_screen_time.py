@@ -135,6 +135,14 @@ def test_an_empty_day_means_no_limit(alice_client, tom):
 
 
 @pytest.mark.django_db
+def test_a_day_missing_from_the_request_is_refused_not_made_unlimited(alice_client, tom):
+    response = alice_client.post(f"/teens/{tom.pk}/screen-time/limits/", {})
+    assert response.status_code == 400
+    assert "missing from the form" in response.content.decode()
+    assert _limits(tom) == (60,) * 7
+
+
+@pytest.mark.django_db
 def test_an_invalid_day_is_shown_next_to_its_field_and_nothing_is_saved(alice_client, tom):
     response = alice_client.post(
         f"/teens/{tom.pk}/screen-time/limits/", _day_form(limit_mon="30", limit_wed="1441")

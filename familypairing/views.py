@@ -55,3 +55,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def not_offered(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {"status": 404, "errors": [{"message": "Family Pairing does not use phone numbers."}]},
+        status=404,
+    )

@@ -246,7 +246,7 @@ PAGES: dict[str, dict[str, str]] = {
     "teen_screen_time":        {"GET": "login 200   404   302   404   404   login login",
                                 "POST": "login 405   405   405   405   405   login login"},
     "screen_time_limits":      {"GET": "login 405   405   405   405   405   login login",
-                                "POST": "login 302   404   403   404   404   login login"},
+                                "POST": "login 400   404   403   404   404   login login"},
     "screen_time_every_day":   {"GET": "login 405   405   405   405   405   login login",
                                 "POST": "login 400   404   403   404   404   login login"},
     "screen_time_options":     {"GET": "login 405   405   405   405   405   login login",

@@ -86,3 +86,11 @@ def test_healthz_names_the_broker_when_it_is_unreachable(client, settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
+
+
+@pytest.mark.django_db
+def test_allauths_phone_endpoints_answer_404_not_500(alice_client):
+    for client_kind in ("browser", "app"):
+        response = alice_client.get(f"/_allauth/{client_kind}/v1/account/phone")
+        assert response.status_code == 404
+        assert "phone numbers" in response.json()["errors"][0]["message"]

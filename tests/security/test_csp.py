@@ -18,12 +18,7 @@ from tests.access.resolver import all_routes
 ROOT = Path(__file__).resolve().parents[2]
 
 # HTML pages deliberately served without our policy, each with the reason.
-CSP_EXEMPT_PREFIXES = {
-    # drf-spectacular's Swagger UI bootstraps itself with an inline script and loads its assets
-    # from a CDN; it shows the public API description and no user data. (Reported: serve it with
-    # SpectacularSwaggerSplitView and vendored assets so it can carry the policy too.)
-    "/api/docs/": "Swagger UI needs an inline script and CDN assets",
-}
+CSP_EXEMPT_PREFIXES: dict[str, str] = {}
 # Not pages: the admin is staff-only and Django's own; /_allauth/ and /api/ answer JSON.
 SKIPPED_PREFIXES = ("/admin/", "/_allauth/", "/api/v1/")
 
@@ -120,3 +115,13 @@ def test_no_template_has_inline_script_that_the_policy_would_block():
                 line = text.count("\n", 0, match.start()) + 1
                 found.append(f"{path.relative_to(ROOT)}:{line}: {what}")
     assert not found, "blocked by the CSP:\n" + "\n".join(found)
+
+
+@pytest.mark.django_db
+def test_the_api_docs_load_swagger_from_our_own_origin(client):
+    page = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr.net" not in page
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    script = client.get("/api/docs/", {"script": ""})
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.content.decode()

@@ -63,7 +63,9 @@ def _setup_qr(token: str) -> str:
 
 
 def _devices_page(request: HttpRequest, teen: User) -> HttpResponse:
-    form = DeviceForm(request.POST or None, initial={"platform": Platform.ANDROID})
+    form = DeviceForm(
+        request.POST if request.method == "POST" else None, initial={"platform": Platform.ANDROID}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             device, token = device_register(teen=teen, actor=request.user, **form.cleaned_data)
@@ -130,7 +132,9 @@ def _device_or_404(request: HttpRequest, device_id: int) -> Device:
 @require_http_methods(["GET", "POST"])
 def device_rename_view(request: HttpRequest, device_id: int) -> HttpResponse:
     device = _device_or_404(request, device_id)
-    form = DeviceRenameForm(request.POST or None, initial={"name": device.name})
+    form = DeviceRenameForm(
+        request.POST if request.method == "POST" else None, initial={"name": device.name}
+    )
     if request.method == "POST" and form.is_valid():
         before = device.name
         try:

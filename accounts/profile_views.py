@@ -16,7 +16,7 @@ from accounts.profile import user_profile_update
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"display_name": user.display_name, "time_zone": user.time_zone},
     )
     if request.method == "POST" and form.is_valid():

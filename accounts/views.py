@@ -251,7 +251,7 @@ def pairing_invitation_renew(request: HttpRequest, invitation_id: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def pair_enter_code(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if not user.is_teen:
         own = None
         if request.method == "POST" and form.is_valid():

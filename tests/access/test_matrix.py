@@ -225,9 +225,9 @@ PAGES: dict[str, dict[str, str]] = {
 
     # Devices: the teen and their guardians manage them; adults are sent to their dashboard.
     "my_devices":              {"GET": "login 302   302   200   200   302   login login",
-                                "POST": "login 302   302   200   200   302   login login"},
+                                "POST": "login 302   302   400   400   302   login login"},
     "teen_devices":            {"GET": "login 200   404   302   404   404   login login",
-                                "POST": "login 200   404   302   404   404   login login"},
+                                "POST": "login 400   404   302   404   404   login login"},
     "device_rename":           {"GET": "login 200   404   200   404   404   login login",
                                 "POST": "login 302   404   302   404   404   login login"},
     "device_revoke":           {"GET": "login 200   404   200   404   404   login login",

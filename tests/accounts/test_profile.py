@@ -60,3 +60,10 @@ def test_the_profile_page_needs_sign_in(client):
     response = client.get(reverse("profile"))
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_an_empty_post_is_refused_with_the_fields_named(alice_client, alice):
+    response = alice_client.post(reverse("profile"), {})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()

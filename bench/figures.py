@@ -280,7 +280,7 @@ PLANTED_LIMITS_WITHOUT_TASK = 50
 PLANTED_WINDOW_NAME = "Bench: starts in 3 minutes"
 
 
-def plant_sweep_work(*, now: datetime) -> dict[str, int]:
+def plant_sweep_work(*, now: datetime, exclude_teen_ids: set[int]) -> dict[str, int]:
     """Give the first sweep run an average minute's work at 100,000 teens (each teen has a
     downtime start or two a day and now and then a limit reached with no crossing report):
     windows starting in three minutes for 100 teens, 50 days over the limit whose state does
@@ -295,6 +295,7 @@ def plant_sweep_work(*, now: datetime) -> dict[str, int]:
     teens = list(
         User.objects.filter(
             pk__in=TeenRules.objects.filter(teen_id__in=supervised)
+            .exclude(teen_id__in=exclude_teen_ids)
             .order_by("-teen_id")
             .values("teen_id")[:wanted]
         ).select_related("rules")
@@ -351,7 +352,10 @@ def sweep(*, target_teens: int, state: dict, say: Callable[[str], None]) -> dict
         teens = TeenRules.objects.count()
     service = _sweep_service()
     now = datetime.now(UTC)
-    planted = plant_sweep_work(now=now)
+    # Not the enforcement teens: the enforcement figure has just told them their limit.
+    planted = plant_sweep_work(
+        now=now, exclude_teen_ids={d["teen_id"] for d in state.get("enforcement_devices", [])}
+    )
     before = _snapshot()
     started = time.monotonic()
     first_result = service(now=now)

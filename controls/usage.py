@@ -51,6 +51,9 @@ APP_MAX_LENGTH = 200
 CLOCK_SKEW = timedelta(seconds=60)
 # Devices round their intervals; overlaps up to this are rounding, not double counting.
 OVERLAP_TOLERANCE = timedelta(seconds=1)
+STORED_OVERLAP_ERROR = (
+    "Overlaps an event this device already reported: more seconds than the clock allows."
+)
 # PostgreSQL prepares a hot statement after this many runs on a connection.
 PREPARE_AFTER = 2
 
@@ -323,10 +326,7 @@ def _stored_overlaps(*, device, events: Sequence[UsageEventIn]) -> list[dict[str
                 break
             overlap = min(end, event.ended_at) - max(start, event.started_at)
             if overlap > OVERLAP_TOLERANCE:
-                errors[index]["started_at"] = [
-                    "Overlaps an event this device already reported: more seconds than the "
-                    "clock allows."
-                ]
+                errors[index]["started_at"] = [STORED_OVERLAP_ERROR]
                 break
     return errors
 
@@ -540,18 +540,46 @@ def _book_in_steps(*, device, events, pieces, allowed_apps, now):
 @functools.lru_cache(maxsize=256)
 def _booking_sql(events: int, pieces: int) -> str:
     """The PostgreSQL booking statement for a batch of `events` events split into `pieces`
-    pieces (built once per shape: table and column names from the models, values bound)."""
+    pieces (built once per shape: table and column names from the models, values bound).
+
+    `overlapping` is `_stored_overlaps` in SQL: the batch's events that overlap, by more than
+    the tolerance, an event this device already reported (other than a retry of one of them);
+    if there is any, nothing is inserted, so nothing is booked and the caller rejects the batch.
+    """
     events_table = _qn(UsageEvent._meta.db_table)
     daily_table = _qn(DailyUsage._meta.db_table)
     days_table = _qn(TeenDay._meta.db_table)
     columns = ", ".join(_qn(UsageEvent._meta.get_field(name).column) for name in _EVENT_FIELDS)
     event_id = _qn(UsageEvent._meta.get_field("event_id").column)
-    event_row = "(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"
+    event_row = (
+        "(%s::bigint, %s::bigint, %s::uuid, %s::varchar, %s::timestamptz, %s::integer, "
+        "%s::boolean, %s::timestamptz)"
+    )
+    incoming_row = "(%s::integer, %s::timestamptz, %s::timestamptz)"
     piece_row = "(%s::uuid, %s::date, %s::varchar, %s::integer, %s::boolean)"
+    max_seconds, tolerance = MAX_SECONDS, OVERLAP_TOLERANCE.total_seconds()
     return f"""
-        WITH new_events AS (
+        WITH incoming (idx, started_at, ended_at) AS (
+            VALUES {", ".join([incoming_row] * events)}
+        ),
+        overlapping AS (
+            SELECT DISTINCT incoming.idx FROM incoming
+            JOIN {events_table} AS stored
+              ON stored."device_id" = %s
+             AND stored."started_at" > incoming.started_at - interval '{max_seconds} seconds'
+             AND stored."started_at" < incoming.ended_at
+             AND stored."started_at" + stored."seconds" * interval '1 second'
+                 > incoming.started_at + interval '{tolerance} seconds'
+            WHERE stored.{event_id} <> ALL (%s::uuid[])
+              AND LEAST(stored."started_at" + stored."seconds" * interval '1 second',
+                        incoming.ended_at)
+                  - GREATEST(stored."started_at", incoming.started_at)
+                  > interval '{tolerance} seconds'
+        ),
+        new_events AS (
             INSERT INTO {events_table} ({columns})
-            VALUES {", ".join([event_row] * events)}
+            SELECT * FROM (VALUES {", ".join([event_row] * events)}) AS batch
+            WHERE NOT EXISTS (SELECT 1 FROM overlapping)
             ON CONFLICT ("device_id", {event_id}) DO NOTHING
             RETURNING {event_id} AS event_id
         ),
@@ -582,6 +610,8 @@ def _booking_sql(events: int, pieces: int) -> str:
                 "updated_at" = excluded."updated_at"
             RETURNING "local_date", "counted_seconds", "state"
         )
+        SELECT 'overlap', idx::text, NULL::bigint, NULL::text FROM overlapping
+        UNION ALL
         SELECT 'event', event_id::text, NULL::bigint, NULL::text FROM new_events
         UNION ALL
         SELECT 'day', local_date::text, counted_seconds::bigint, state FROM days
@@ -600,11 +630,16 @@ _EVENT_FIELDS = (
 )
 
 
-def _book_in_one_statement(*, device, events, pieces, allowed_apps, now):
-    """PostgreSQL: the same work as `_book_in_steps` in a single statement (data-modifying
-    CTEs), which is atomic by itself: one round trip and no BEGIN/COMMIT on the hot path.
-    (psycopg adapts every value as is: UUIDs, aware datetimes, dates.)"""
+def _book_in_one_statement(*, device, events, all_events, pieces, allowed_apps, now):
+    # `events` are the batch's distinct events; `all_events` the batch as sent (errors align).
+    """PostgreSQL: the overlap check and the work of `_book_in_steps` in a single statement
+    (data-modifying CTEs), which is atomic by itself: one round trip, no BEGIN/COMMIT, one plan
+    prepared per connection. Raises UsageRejected, booking nothing, when an event overlaps one
+    the device already reported. (psycopg adapts every value as is: UUIDs, aware datetimes.)"""
     params: list[Any] = []
+    for index, event in enumerate(events):
+        params += (index, event.started_at, event.ended_at)
+    params += (device.pk, [event.event_id for event in events])
     for event in sorted(events, key=lambda e: e.event_id):  # one lock order for every batch
         params += (
             device.pk,
@@ -622,6 +657,15 @@ def _book_in_one_statement(*, device, events, pieces, allowed_apps, now):
     with _prepared_cursor() as cursor:
         cursor.execute(_booking_sql(len(events), len(pieces)), params)
         rows = cursor.fetchall()
+    overlapping = {events[int(value)].event_id for kind, value, _, _ in rows if kind == "overlap"}
+    if overlapping:
+        raise UsageRejected(
+            "Some events are invalid; nothing was booked.",
+            events=[
+                {"started_at": [STORED_OVERLAP_ERROR]} if event.event_id in overlapping else {}
+                for event in all_events
+            ],
+        )
     new_ids = {uuid.UUID(value) for kind, value, _, _ in rows if kind == "event"}
     totals = {
         date.fromisoformat(value): (counted, state)
@@ -638,12 +682,13 @@ def usage_record_batch(
     policy; enqueue the enforcement task (after commit) when a threshold was crossed.
 
     The hot path of the device API (issue 8): the teen's rules come from the policy cache, the
-    day's new total from the booking itself, so on PostgreSQL a report costs two queries (the
-    overlap check and one booking statement)."""
+    day's new total from the booking itself, so on PostgreSQL a report costs one query (the
+    overlap check and the booking in one statement); on SQLite, the check then a transaction."""
     now = now or timezone.now()
     teen = device.teen
+    postgres = connection.vendor == "postgresql"
     errors = [_time_errors(event, now=now) for event in events]
-    if not any(errors):
+    if not any(errors) and not postgres:  # (on PostgreSQL the booking statement checks)
         errors = _stored_overlaps(device=device, events=events)
     if any(errors):
         raise UsageRejected("Some events are invalid; nothing was booked.", events=errors)
@@ -656,14 +701,23 @@ def usage_record_batch(
     inputs = context.inputs
     if unique:
         pieces = _pieces(events=unique.values(), teen=teen, inputs=inputs)
-        book = _book_in_one_statement if connection.vendor == "postgresql" else _book_in_steps
-        new_ids, totals = book(
-            device=device,
-            events=list(unique.values()),
-            pieces=pieces,
-            allowed_apps=inputs.always_allowed_apps,
-            now=now,
-        )
+        if postgres:
+            new_ids, totals = _book_in_one_statement(
+                device=device,
+                events=list(unique.values()),
+                all_events=events,
+                pieces=pieces,
+                allowed_apps=inputs.always_allowed_apps,
+                now=now,
+            )
+        else:
+            new_ids, totals = _book_in_steps(
+                device=device,
+                events=list(unique.values()),
+                pieces=pieces,
+                allowed_apps=inputs.always_allowed_apps,
+                now=now,
+            )
         if totals:
             usage_changed(teen_id=teen.pk)
             added = _sums([piece for piece in pieces if piece[0] in new_ids])[1]

@@ -241,19 +241,19 @@ def test_a_usage_report_costs_the_same_queries_for_one_event_or_ten(
     def batch(start, n):
         return [event(start + timedelta(seconds=60 * i), 60) for i in range(n)]
 
-    # The rules are cached and the day's total comes back from the booking. PostgreSQL: the
-    # overlap check and one booking statement. SQLite: the overlap check, then savepoint,
+    # The rules are cached and the day's total comes back from the booking. PostgreSQL: one
+    # statement checks for overlaps and books. SQLite: the overlap check, then savepoint,
     # events, daily totals, day total, release.
     postgres = connection.vendor == "postgresql"
-    with django_assert_num_queries(2 if postgres else 6):
+    with django_assert_num_queries(1 if postgres else 6):
         response = post_usage(client, token, batch(NOW - timedelta(minutes=40), 1))
     assert response.status_code == 200
     ten = batch(NOW - timedelta(minutes=30), 10)
-    with django_assert_num_queries(2 if postgres else 6):
+    with django_assert_num_queries(1 if postgres else 6):
         response = post_usage(client, token, ten)
     assert len(response.json()["booked"]) == 10
     # A pure retry books nothing, so the answer reads the day's total (the policy is cached).
-    with django_assert_num_queries(3 if postgres else 5):
+    with django_assert_num_queries(2 if postgres else 5):
         assert len(post_usage(client, token, ten).json()["ignored"]) == 10
 
 

@@ -430,6 +430,8 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     os.environ["BENCH_THREADS"] = str(args.wrk_threads)
 
     def drive(path, *, warmup: float, duration: float) -> PathResult:
+        if path.prime is not None and warmup > 0:
+            path.prime()
         if path.refresh is not None:
             path.data = path.refresh()
         data = path.write_data(data_dir, args.wrk_threads)

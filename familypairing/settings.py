@@ -133,6 +133,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": VAR_DIR / "cache",
+            # Django's default of 300 entries is culled (a directory listing and deletions) on
+            # almost every write once a few hundred devices are active (issue 8).
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 

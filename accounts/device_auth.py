@@ -3,11 +3,13 @@ this class alone, so a device token never acts as the teen anywhere else in the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from accounts.devices import device_for_token, device_seen
+from accounts.devices import device_and_cached, device_for_token, device_seen
 from accounts.models import Device
 
 KEYWORD = b"bearer"
@@ -17,15 +19,23 @@ def device_for_request(request) -> Device | None:
     """The device of a well-formed `Authorization: Bearer` header whose teen is supervised, for
     the device API's hot paths (issue 8), which answer without DRF's per-request machinery.
     None for anything else: the view then goes through DRF, which gives the usual 401/403."""
+    return device_and_cached_for_request(request)[0]
+
+
+def device_and_cached_for_request(
+    request, teen_keys: Callable[[int], list[str]] | None = None
+) -> tuple[Device | None, dict | None]:
+    """`device_for_request`, with the cache entries `teen_keys` names for its teen when they
+    came in the same round trip (see `accounts.devices.device_and_cached`)."""
     parts = request.META.get("HTTP_AUTHORIZATION", "").split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
-        return None
-    device = device_for_token(token=parts[1])
+        return None, None
+    device, found = device_and_cached(token=parts[1], teen_keys=teen_keys)
     if device is None or not getattr(device, "supervised", False):
-        return None
+        return None, None
     if not device_seen(device=device):
-        return None
-    return device
+        return None, None
+    return device, found
 
 
 class DeviceTokenAuthentication(BaseAuthentication):

@@ -13,6 +13,7 @@ supervision change reaches the device API within `DEVICE_AUTH_CACHE_SECONDS`.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,13 +66,40 @@ def _supervised():
     return Exists(GuardianLink.objects.filter(teen=OuterRef("teen"), status=LinkStatus.ACTIVE))
 
 
+# Token hash (its first 16 hex digits) -> the device's teen, learned from lookups in this process.
+# It lets the device API fetch the device and its teen's cached entries in one round trip to the
+# cache (issue 8). Only a hint: the keys are fetched again when the device found under the token
+# belongs to another teen. Bounded: cleared when full, then learned again.
+_TEEN_OF_TOKEN: dict[str, int] = {}
+TEEN_OF_TOKEN_MAX = 50_000
+
+
 def device_for_token(*, token: str) -> Device | None:
     """The active device holding `token`, with its teen loaded and `supervised` (the teen has an
     active guardian) annotated; None for an unknown, malformed or revoked token."""
+    return device_and_cached(token=token)[0]
+
+
+def device_and_cached(
+    *, token: str, teen_keys: Callable[[int], list[str]] | None = None
+) -> tuple[Device | None, dict | None]:
+    """`device_for_token`, plus the cache entries `teen_keys(teen_id)` names for the device's
+    teen, fetched in the same round trip when this process has seen the token before (else
+    None: the caller fetches them)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
+        return None, None
     hashed = token_hash(token)
-    device = cache.get(_cache_key(hashed))
+    key = _cache_key(hashed)
+    teen_id = _TEEN_OF_TOKEN.get(hashed[:16]) if teen_keys is not None else None
+    found = None
+    if teen_id is not None:
+        keys = teen_keys(teen_id)
+        found = cache.get_many([key, *keys])
+        device = found.pop(key, None)
+        if device is not None and device.teen_id != teen_id:
+            found = None
+    else:
+        device = cache.get(key)
     if device is None:
         device = (
             Device.objects.select_related("teen")
@@ -80,9 +108,15 @@ def device_for_token(*, token: str) -> Device | None:
             .first()
         )
         if device is None:
-            return None
-        cache.set(_cache_key(hashed), device, DEVICE_AUTH_CACHE_SECONDS)
-    return device
+            return None, None
+        cache.set(key, device, DEVICE_AUTH_CACHE_SECONDS)
+        if found is not None and device.teen_id != teen_id:
+            found = None
+    if teen_keys is not None and teen_id != device.teen_id:
+        if len(_TEEN_OF_TOKEN) >= TEEN_OF_TOKEN_MAX:
+            _TEEN_OF_TOKEN.clear()
+        _TEEN_OF_TOKEN[hashed[:16]] = device.teen_id
+    return device, found
 
 
 def device_seen(*, device: Device, now: datetime | None = None) -> bool:

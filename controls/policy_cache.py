@@ -229,11 +229,17 @@ class UsageContext:
     local_date: date  # the teen's current day
 
 
-def usage_context(*, teen, now: datetime) -> UsageContext:
-    """What booking a report needs from the cache, in one round trip: the rules (the
-    always-allowed apps, the day start) and a template for the answer."""
-    keys = [_key("inputs-gen", teen.pk), _key("inputs", teen.pk), _key("template", teen.pk)]
-    found = cache.get_many(keys)
+def usage_context_keys(teen_id: int) -> list[str]:
+    return [_key("inputs-gen", teen_id), _key("inputs", teen_id), _key("template", teen_id)]
+
+
+def usage_context(*, teen, now: datetime, found: dict | None = None) -> UsageContext:
+    """What booking a report needs from the cache, in one round trip (or none: `found`, the
+    `usage_context_keys` already fetched with the device): the rules (the always-allowed apps,
+    the day start) and a template for the answer."""
+    keys = usage_context_keys(teen.pk)
+    if found is None:
+        found = cache.get_many(keys)
     (generation,) = _current(("inputs-gen",), teen.pk, found)
     inputs, local_date = _fresh_inputs(
         teen=teen, inputs=found.get(keys[1]), generation=generation, now=now
@@ -321,13 +327,21 @@ def _entry(*, policy: EffectivePolicy, generations, time_zone: str) -> PolicyEnt
     )
 
 
-def policy_entry_for_teen(*, teen, now: datetime | None = None) -> PolicyEntry:
+def policy_entry_keys(teen_id: int) -> list[str]:
+    return [_key("inputs-gen", teen_id), _key("usage-gen", teen_id), _key("entry", teen_id)]
+
+
+def policy_entry_for_teen(
+    *, teen, now: datetime | None = None, found: dict | None = None
+) -> PolicyEntry:
     """The teen's effective policy now, with its ETag and JSON body: from the cache (no query)
     while nothing changed, else computed (one query for the day's usage when the inputs are
-    cached) and cached until it can next change."""
+    cached) and cached until it can next change. `found`: the `policy_entry_keys` already
+    fetched (with the device, in the same round trip)."""
     now = now or timezone.now()
-    keys = [_key("inputs-gen", teen.pk), _key("usage-gen", teen.pk), _key("entry", teen.pk)]
-    found = cache.get_many(keys)
+    keys = policy_entry_keys(teen.pk)
+    if found is None:
+        found = cache.get_many(keys)
     generations = _current(("inputs-gen", "usage-gen"), teen.pk, found)
     entry = found.get(keys[2])
     if entry is not None and entry.valid(

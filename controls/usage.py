@@ -676,14 +676,19 @@ def _book_in_one_statement(*, device, events, all_events, pieces, allowed_apps, 
 
 
 def usage_record_batch(
-    *, device, events: Sequence[UsageEventIn], now: datetime | None = None
+    *,
+    device,
+    events: Sequence[UsageEventIn],
+    now: datetime | None = None,
+    cached: dict | None = None,
 ) -> UsageResult:
     """Book a device's events for its teen (all or nothing), then answer with the effective
     policy; enqueue the enforcement task (after commit) when a threshold was crossed.
 
     The hot path of the device API (issue 8): the teen's rules come from the policy cache, the
     day's new total from the booking itself, so on PostgreSQL a report costs one query (the
-    overlap check and the booking in one statement); on SQLite, the check then a transaction."""
+    overlap check and the booking in one statement); on SQLite, the check then a transaction.
+    `cached`: the `usage_context_keys` entries, when the device API fetched them already."""
     now = now or timezone.now()
     teen = device.teen
     postgres = connection.vendor == "postgresql"
@@ -697,7 +702,7 @@ def usage_record_batch(
     for event in events:
         unique.setdefault(event.event_id, event)
     result = UsageResult()
-    context = usage_context(teen=teen, now=now)
+    context = usage_context(teen=teen, now=now, found=cached)
     inputs = context.inputs
     if unique:
         pieces = _pieces(events=unique.values(), teen=teen, inputs=inputs)

@@ -26,11 +26,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.device_auth import DeviceTokenAuthentication, device_for_request
+from accounts.device_auth import DeviceTokenAuthentication, device_and_cached_for_request
 from accounts.devices import device_policy_ack
 from controls import exports
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
-from controls.policy_cache import policy_entry_for_teen, render_json
+from controls.policy_cache import (
+    policy_entry_for_teen,
+    policy_entry_keys,
+    render_json,
+    usage_context_keys,
+)
 from controls.requests import time_request_create
 from controls.selectors import browsing_rules
 from controls.services import rules_ensure_for_teen
@@ -168,14 +173,15 @@ def _accepts_json(request: HttpRequest) -> bool:
 class DevicePolicyView(DeviceAPIView):
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "GET" and _accepts_json(request):
-            device = device_for_request(request)
+            # The device and its teen's cached policy, in one round trip to the cache.
+            device, found = device_and_cached_for_request(request, teen_keys=policy_entry_keys)
             if device is not None:
-                return self._answer(request, device.teen)
+                return self._answer(request, device.teen, found)
         return super().dispatch(request, *args, **kwargs)
 
     @staticmethod
-    def _answer(request, teen) -> HttpResponse:
-        entry = policy_entry_for_teen(teen=teen)
+    def _answer(request, teen, found: dict | None = None) -> HttpResponse:
+        entry = policy_entry_for_teen(teen=teen, found=found)
         headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
         if _etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), entry.etag):
             return HttpResponseNotModified(headers=headers)
@@ -225,11 +231,11 @@ class DevicePolicyAckView(DeviceAPIView):
         )
 
 
-def _usage_answer(device, payload) -> HttpResponse:
+def _usage_answer(device, payload, cached: dict | None = None) -> HttpResponse:
     now = timezone.now()
     try:
         events = usage_events_parse(payload, now=now)
-        result = usage_record_batch(device=device, events=events, now=now)
+        result = usage_record_batch(device=device, events=events, now=now, cached=cached)
     except UsageRejected as rejected:
         return HttpResponse(
             render_json(rejected.as_dict()),
@@ -258,14 +264,14 @@ class DeviceUsageView(DeviceAPIView):
             and request.content_type == "application/json"
             and _accepts_json(request)
         ):
-            device = device_for_request(request)
+            device, found = device_and_cached_for_request(request, teen_keys=usage_context_keys)
             if device is not None:
                 try:
                     payload = json.loads(request.body)
                 except ValueError:
                     pass  # DRF words the parse error
                 else:
-                    return _usage_answer(device, payload)
+                    return _usage_answer(device, payload, found)
         return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(

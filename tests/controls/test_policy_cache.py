@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from controls.models import DayGrant, TeenDay
@@ -237,3 +238,48 @@ def test_every_usage_answer_is_the_policy_the_database_gives(
                 now=NOW,
             )
             assert result.policy == effective_policy_for_teen(teen=busy_tom, now=NOW), minute
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_device_and_its_teens_policy_come_in_one_round_trip(client, busy_tom):
+    from unittest import mock
+
+    from accounts import devices
+    from controls.policy_cache import policy_entry_keys
+    from tests.device_support import auth, register
+
+    _, token = register(busy_tom)
+    client.get("/api/v1/device/policy", **auth(token))  # learns whose token it is
+
+    with (
+        mock.patch.object(cache, "get", wraps=cache.get) as get,
+        mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many,
+    ):
+        response = client.get("/api/v1/device/policy", **auth(token))
+
+    assert response.status_code == 200
+    (call,) = get_many.call_args_list
+    keys = call.args[0]
+    assert keys == [
+        devices._cache_key(devices.token_hash(token)),
+        *policy_entry_keys(busy_tom.pk),
+    ]
+    # No other read: Redis answers the keys in one MGET (the local-memory cache of the tests
+    # reads them one by one inside get_many).
+    assert get.call_count in {0, len(keys)}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_wrong_guess_of_the_teen_costs_a_round_trip_not_a_wrong_answer(client, busy_tom, tina):
+    from accounts import devices
+    from tests.device_support import auth, register
+
+    _, token = register(busy_tom)
+    register(tina)
+    devices._TEEN_OF_TOKEN[devices.token_hash(token)[:16]] = tina.pk
+
+    response = client.get("/api/v1/device/policy", **auth(token))
+
+    assert response.status_code == 200
+    assert response.json()["used_seconds"] == 1200  # tom's day, not tina's
+    assert devices._TEEN_OF_TOKEN[devices.token_hash(token)[:16]] == busy_tom.pk

@@ -5,7 +5,8 @@ operation; with redis-py 8 that costs about 0.1 ms, more than the round trip to 
 and the device API does two or three cache reads per request (issue 8, measured with
 `make bench`). The client is thread-safe and the pool it wraps is fork-safe, so one per pool is
 enough. `incr` is one round trip (a server-side script) instead of Django's EXISTS then INCRBY,
-which also makes it atomic. Everything else is Django's backend, unchanged.
+which also makes it atomic; keys are not checked against memcached's limits (Django only warns,
+and Redis has none). Everything else is Django's backend, unchanged.
 """
 
 from __future__ import annotations
@@ -50,3 +51,7 @@ class RedisCache(DjangoRedisCache):
     @cached_property
     def _cache(self) -> ReusingRedisCacheClient:
         return ReusingRedisCacheClient(self._servers, **self._options)
+
+    def validate_key(self, key) -> None:
+        """Django checks every key, character by character, against memcached's limits (length,
+        control characters) and only warns; Redis has no such limits."""

@@ -242,8 +242,13 @@ def describe_machine() -> dict[str, str]:
 # --- The run ----------------------------------------------------------------------------------
 
 
+_TRANSCRIPT: list[str] = []
+
+
 def say(message: str) -> None:
+    """Print, and keep for the run's log (var/bench/run-<engine>-<families>.log)."""
     print(message, flush=True)
+    _TRANSCRIPT.append(message)
 
 
 def run(args: argparse.Namespace, processes: Processes) -> int:
@@ -637,7 +642,9 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
+    transcript = VAR_DIR / f"run-{backend}-{args.families}.log"
     say(f"saved {output.relative_to(BASE_DIR) if output.is_relative_to(BASE_DIR) else output}")
+    transcript.write_text("\n".join(_TRANSCRIPT) + "\n")
     return 0
 
 

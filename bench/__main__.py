@@ -134,6 +134,24 @@ def reset_postgres(url: str) -> None:
         raise BenchError(f"cannot recreate PostgreSQL database {name!r}: {exc}") from exc
 
 
+def data_set_exists(database_url: str) -> bool:
+    """Whether the database an earlier run seeded is still there."""
+    if not database_url:
+        return (VAR_DIR / "db.sqlite3").exists()
+    import psycopg
+
+    parts = urlsplit(database_url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [parts.path.lstrip("/")]
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise BenchError(f"cannot reach PostgreSQL: {exc}") from exc
+    return row is not None
+
+
 def redis_db(url: str) -> int:
     path = urlsplit(url).path.lstrip("/")
     return int(path) if path.isdigit() else 0
@@ -282,6 +300,9 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     )
     if args.reuse_data and not reuse:
         say("  --reuse-data: no matching data set from an earlier run, seeding afresh")
+    if reuse and not data_set_exists(database_url):
+        say("  --reuse-data: the database of the earlier run is gone, seeding afresh")
+        reuse = False
     secret_key = state["secret_key"] if reuse else secrets.token_urlsafe(50)
     env = server_environment(secret_key=secret_key, database_url=database_url, redis_url=redis_url)
     os.environ.update(env)
@@ -362,6 +383,11 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
             "sweep_teens_seeded": 0,
         }
         state_file.write_text(json.dumps(state, indent=1))
+        if not database_url:
+            # SQLite keeps one data set (var/bench/db.sqlite3): forget the others.
+            for other in VAR_DIR.glob("state-sqlite-*.json"):
+                if other != state_file:
+                    other.unlink()
         rows = sum(result.rows.values())
         say(
             f"  seeded {result.families:,} families: {result.guardians:,} guardians, "

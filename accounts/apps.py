@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and pairing"
+
+    def ready(self) -> None:
+        # Connects the signals that keep cached device lookups fresh, in every process.
+        from accounts import devices  # noqa: F401

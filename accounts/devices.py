@@ -5,9 +5,11 @@ Tokens look like ``fpd_k3m9q2xa_<43 url-safe characters>``: a recognisable ``fpd
 leaked token is easy to spot in logs and secret scanners), 8 characters kept in clear as a hint
 ("fpd_k3m9q2xa…" in lists), and a 256-bit secret. Only `keyed_hash(token)` is stored.
 
-The lookup is cached for a minute (the device API is the hot path, issue 8): revoking or deleting
-a device clears its cache entry, so a revoked token stops working at once; a teen's time zone or
-supervision change reaches the device API within `DEVICE_AUTH_CACHE_SECONDS`.
+The lookup is cached (the device API is the hot path, issue 8) for 15 minutes: devices poll
+about once a minute, so a shorter life would miss about as often as it hits. Nothing waits for it
+to expire: revoking, renaming or deleting a device clears its entry, and so does any change to the
+teen's links (supervision starts or ends) or to the teen's account (time zone, deactivation), so
+a revoked token stops working, and a change reaches the device API, at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +40,7 @@ TOKEN_SECRET_BYTES = 32  # 256 bits
 TOKEN_HASH_PURPOSE = "device-token"  # noqa: S105  # nosec B105
 MAX_ACTIVE_DEVICES_PER_TEEN = 20
 NAME_MAX_LENGTH = 80
-DEVICE_AUTH_CACHE_SECONDS = 60
+DEVICE_AUTH_CACHE_SECONDS = 15 * 60
 # last_seen_at is written at most this often per device: "last report 2 minutes ago" needs no
 # more precision, and it keeps the hot path free of a write on most requests.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
@@ -148,6 +150,34 @@ def _forget(device: Device) -> None:
 @receiver(post_delete, sender=Device, dispatch_uid="device_forget_on_delete")
 def _device_deleted(sender, instance: Device, **kwargs) -> None:
     cache.delete(_cache_key(instance.token_hash))
+
+
+def _forget_teens_devices(teen_id: int) -> None:
+    """Drop the cached lookups of all the teen's devices (now, and again after commit)."""
+    keys = [
+        _cache_key(hashed)
+        for hashed in Device.objects.filter(teen_id=teen_id).values_list("token_hash", flat=True)
+    ]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+@receiver(post_save, sender=GuardianLink, dispatch_uid="device_forget_on_link_change")
+def _link_changed(sender, instance: GuardianLink, **kwargs) -> None:
+    # The lookup carries `supervised` (the teen has an active guardian).
+    _forget_teens_devices(instance.teen_id)
+
+
+# Fields of a user the cached lookup depends on (the teen is cached with the device).
+_TEEN_FIELDS = {"time_zone", "is_active", "birth_date", "display_name"}
+
+
+@receiver(post_save, sender=User, dispatch_uid="device_forget_on_teen_change")
+def _user_changed(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and not _TEEN_FIELDS & set(update_fields)):
+        return  # e.g. a sign-in's last_login: nothing a device depends on
+    _forget_teens_devices(instance.pk)
 
 
 # --- Reads ------------------------------------------------------------------------------------

@@ -283,3 +283,21 @@ def test_a_wrong_guess_of_the_teen_costs_a_round_trip_not_a_wrong_answer(client,
     assert response.status_code == 200
     assert response.json()["used_seconds"] == 1200  # tom's day, not tina's
     assert devices._TEEN_OF_TOKEN[devices.token_hash(token)[:16]] == busy_tom.pk
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_cached_device_sees_supervision_end_and_a_new_time_zone_at_once(client, busy_tom):
+    from accounts.models import GuardianLink, LinkStatus
+    from tests.device_support import auth, register
+
+    _, token = register(busy_tom)
+    assert client.get("/api/v1/device/policy", **auth(token)).json()["local_date"] == "2026-03-10"
+
+    busy_tom.time_zone = "Asia/Tokyo"  # 00:00 on Wednesday there
+    busy_tom.save()
+    assert client.get("/api/v1/device/policy", **auth(token)).json()["local_date"] == "2026-03-11"
+
+    for link in GuardianLink.objects.filter(teen=busy_tom):
+        link.status, link.ended_at = LinkStatus.ENDED, NOW
+        link.save()
+    assert client.get("/api/v1/device/policy", **auth(token)).status_code == 403

@@ -153,7 +153,7 @@ class PairingInvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected waiting invitations"))
     def revoke_selected(self, request, queryset: QuerySet[PairingInvitation]) -> None:
-        from accounts.pairing import pairing_invitation_revoke
+        from accounts.pairing.services import pairing_invitation_revoke
 
         revoked = 0
         for invitation in queryset.filter(status=InvitationStatus.PENDING).select_related("parent"):
@@ -292,7 +292,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected devices")
     def revoke(self, request, queryset) -> None:
-        from accounts.devices import device_revoke
+        from accounts.devices.services import device_revoke
 
         for device in queryset.filter(revoked_at__isnull=True):
             device_revoke(device=device, actor=request.user)

@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that keep cached device lookups fresh, in every process.
-        from accounts import devices  # noqa: F401
+        from accounts.devices import services  # noqa: F401

@@ -13,7 +13,7 @@ def user_profile_update(*, user: User, display_name: str, time_zone: str) -> lis
     their day starts and which downtime applies, so their guardians see the change in the
     teen's history (a teen who travels or moves updates it here)."""
     from controls.audit import audit_record
-    from controls.policy_cache import inputs_changed
+    from controls.effective.cache import inputs_changed
 
     display_name = " ".join(display_name.split())
     validate_time_zone(time_zone)

@@ -75,6 +75,7 @@ def arm_enforcement_teens(teen_ids: list[int], *, now: datetime) -> None:
     """Put each teen 30 seconds before today's limit, warned but not yet at the limit, so that
     one 60-second report crosses it (also when the data set is reused)."""
     from accounts.models import User
+    from controls.effective.cache import usage_changed
     from controls.models import (
         DayState,
         EnforcementMark,
@@ -84,7 +85,6 @@ def arm_enforcement_teens(teen_ids: list[int], *, now: datetime) -> None:
         UsageEvent,
     )
     from controls.policy import teen_day
-    from controls.policy_cache import usage_changed
 
     for teen in User.objects.filter(pk__in=teen_ids).select_related("rules"):
         rules = teen.rules
@@ -244,7 +244,7 @@ def describe_enforcement(result: dict) -> str:
 
 
 def _sweep_service() -> Callable:
-    from controls import enforcement
+    from controls.enforcement import services as enforcement
 
     for name in ("enforcement_sweep", "sweep", "enforcement_minute_sweep"):
         if callable(getattr(enforcement, name, None)):

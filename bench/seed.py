@@ -95,7 +95,7 @@ class SeedResult:
 
 def device_token_maker() -> Callable[[], tuple[str, str, str]]:
     """A function returning (token, prefix, hash) exactly as the devices service stores them."""
-    from accounts import devices
+    from accounts.devices import services as devices
 
     def make() -> tuple[str, str, str]:
         token, prefix = devices._token_new()

@@ -14,7 +14,7 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that keep the device API's policy cache fresh, in every process.
-        from controls import policy_cache  # noqa: F401
+        from controls.effective import cache  # noqa: F401
 
         post_migrate.connect(
             _install_periodic_tasks, sender=self, dispatch_uid="install_periodic_tasks"

@@ -7,8 +7,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from controls.emails import send_templated_email
-from controls.notifications import notification_email_claim, notifications_email_due
+from controls.notifications.emails import send_templated_email
+from controls.notifications.services import notification_email_claim, notifications_email_due
 
 
 @shared_task(
@@ -18,7 +18,7 @@ from controls.notifications import notification_email_claim, notifications_email
     max_retries=6,
 )
 def notification_send_email(notification_id: int) -> None:
-    from controls.notifications import email_wanted
+    from controls.notifications.services import email_wanted
 
     notification = notification_email_claim(notification_id=notification_id)
     if notification is None or not notification.recipient.is_active:
@@ -58,7 +58,7 @@ def teen_day_enforce(teen_id: int) -> list[str]:
     """Move the teen's day along ok → warned → limit reached and tell everyone once. Enqueued on
     commit by a usage report that crossed a threshold."""
     from accounts.models import User
-    from controls.enforcement import teen_day_enforce as enforce
+    from controls.enforcement.services import teen_day_enforce as enforce
 
     teen = User.objects.filter(pk=teen_id, is_active=True).first()
     if teen is None:
@@ -70,7 +70,7 @@ def teen_day_enforce(teen_id: int) -> list[str]:
 def enforcement_sweep() -> dict[str, int]:
     """Every minute (UTC): downtime starting, limits reached without a report, devices not
     applying the rules, silent devices. Set-based; a second run changes nothing."""
-    from controls.enforcement import enforcement_sweep as sweep
+    from controls.enforcement.services import enforcement_sweep as sweep
 
     return sweep()
 
@@ -78,10 +78,10 @@ def enforcement_sweep() -> dict[str, int]:
 @shared_task(**_DB_RETRY)
 def usage_purge_old() -> int:
     """Daily: delete usage events older than USAGE_RETENTION_DAYS (daily totals stay)."""
-    from controls.usage import usage_purge_old as purge
+    from controls.usage.services import usage_purge_old as purge
 
     return purge()
 
 
 # More-time requests and weekly reports (registered here so the worker finds them).
-from controls.request_tasks import *  # noqa: E402, F403
+from controls.time_requests.tasks import *  # noqa: E402, F403

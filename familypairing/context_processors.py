@@ -8,7 +8,7 @@ def site(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     unread = 0
     if user is not None and user.is_authenticated:
-        from controls.selectors import notification_unread_count
+        from controls.effective.selectors import notification_unread_count
 
         unread = notification_unread_count(user=user)
     return {"SITE_URL": settings.SITE_URL, "unread_notifications": unread}

@@ -21,8 +21,8 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("accounts.urls")),
-    path("", include("accounts.device_urls")),
-    path("", include("controls.urls")),
-    path("", include("controls.request_urls")),
+    path("", include("accounts.pages.urls")),
+    path("", include("accounts.pages.device_urls")),
+    path("", include("controls.pages.urls")),
+    path("", include("controls.pages.request_urls")),
 ]

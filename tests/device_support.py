@@ -7,7 +7,7 @@ import json
 import uuid
 from datetime import datetime
 
-from accounts.devices import device_register
+from accounts.devices.services import device_register
 from accounts.models import Device, Platform
 
 

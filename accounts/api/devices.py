@@ -1,5 +1,5 @@
 """Managing a teen's devices in the API: the teen for themself, a guardian for their teen. The
-same services as the pages (`accounts.devices`); the token is in the 201 answer only."""
+same services as the pages (`accounts.devices.services`); the token is in the 201 answer only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.devices import (
+from accounts.devices.services import (
     DeviceStatus,
     device_register,
     device_rename,

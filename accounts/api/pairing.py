@@ -1,5 +1,5 @@
 """Pairing API (`/api/v1/pairing/…`, `/api/v1/links…`, `/api/v1/unlink-requests…`): everything the
-pairing pages do, for app clients. Thin: the rules are in `accounts.pairing`."""
+pairing pages do, for app clients. Thin: the rules are in `accounts.pairing.services`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import pairing
 from accounts.models import (
     OPEN_LINK_STATUSES,
     EndReason,
@@ -20,8 +19,8 @@ from accounts.models import (
     UnlinkRequest,
     User,
 )
-from accounts.pairing import PairingError
-from accounts.pairing_selectors import (
+from accounts.pairing import services as pairing
+from accounts.pairing.selectors import (
     approvals_for_guardian,
     invitation_for_parent,
     invitations_recent_for_parent,
@@ -32,8 +31,9 @@ from accounts.pairing_selectors import (
     unlink_requests_for_guardian,
     unlink_requests_for_teen,
 )
+from accounts.pairing.services import PairingError
+from accounts.pairing.throttle import TooManyAttempts, client_address
 from accounts.selectors import guardians_for_teen
-from accounts.throttle import TooManyAttempts, client_address
 from familypairing.api import ErrorSerializer
 
 # --- serializers ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
-from accounts.devices import device_statuses
+from accounts.devices.services import device_statuses
 from controls.policy import EffectivePolicy
 
 register = template.Library()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django import template
 
-from accounts import pairing
-from accounts.pairing_selectors import FamilyOverview, TeenOverview, family_overview, teen_overview
+from accounts.pairing import services as pairing
+from accounts.pairing.selectors import FamilyOverview, TeenOverview, family_overview, teen_overview
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ These are the hot paths (every teen's phone, every minute), so the views are thi
 that hand-parse tiny bodies and answer with plain dicts; serializers below exist for the schema
 (and for the rarely used time-request endpoint). The policy GET and the usage POST go further
 (issue 8, measured by `make bench`): a request with a valid token is answered before DRF's
-per-request machinery, from the policy cache (`controls.policy_cache`); anything else (no or a
+per-request machinery, from the policy cache (`controls.effective.cache`); anything else (no or a
 bad token, an unsupervised teen, another content type) goes through DRF as usual, so errors
 keep their DRF shape and the documented behaviour is the same either way.
 
@@ -26,20 +26,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.device_auth import DeviceTokenAuthentication, device_and_cached_for_request
-from accounts.devices import device_policy_ack
-from controls import exports
+from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
+from accounts.devices.services import device_policy_ack
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
-from controls.policy_cache import (
+from controls.effective.cache import (
     policy_entry_for_teen,
     policy_entry_keys,
     render_json,
     usage_context_keys,
 )
-from controls.requests import time_request_create
-from controls.selectors import browsing_rules
-from controls.services import rules_ensure_for_teen
-from controls.usage import (
+from controls.effective.selectors import browsing_rules
+from controls.rules import exports
+from controls.rules.services import rules_ensure_for_teen
+from controls.time_requests.services import time_request_create
+from controls.usage.services import (
     MAX_EVENTS_PER_BATCH,
     UsageRejected,
     usage_events_parse,

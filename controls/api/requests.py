@@ -1,8 +1,9 @@
 """More-time requests, grants, notifications and your data in the API (`/api/v1/…`).
 
-Thin: every rule is in `controls.requests`, `controls.inbox` and `controls.data_rights`, the same
-functions the pages call. Guardians list and answer their teens' requests and give time; teens
-ask and see their own; everyone reads their notifications and exports their data.
+Thin: every rule is in `controls.time_requests.services`, `controls.notifications.selectors`
+and `controls.data_rights.services`, the same functions the pages call. Guardians list and answer
+their teens' requests and give time; teens ask and see their own; everyone reads their
+notifications and exports their data.
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import teen_for_guardian, teens_for_guardian
-from controls.data_rights import account_delete, user_data_export
-from controls.inbox import (
+from controls.data_rights.services import account_delete, user_data_export
+from controls.effective.selectors import notification_unread_count
+from controls.models import NotificationKind, TimeRequest, TimeRequestStatus
+from controls.notifications.selectors import (
     InboxFilters,
     email_preferences_for_user,
     email_preferences_set,
     kinds_for_user,
     notifications_filtered,
 )
-from controls.models import NotificationKind, TimeRequest, TimeRequestStatus
-from controls.notifications import notification_mark_read
-from controls.request_selectors import time_request_for_user
-from controls.requests import (
+from controls.notifications.services import notification_mark_read
+from controls.time_requests.selectors import time_request_for_user
+from controls.time_requests.services import (
     GRANT_MAX_MINUTES,
     NOTE_MAX_LENGTH,
     REASON_MAX_LENGTH,
@@ -36,7 +38,6 @@ from controls.requests import (
     time_request_create,
     time_request_deny,
 )
-from controls.selectors import notification_unread_count
 from familypairing.api import ErrorSerializer
 
 MAX_LIST = 100
@@ -186,7 +187,7 @@ class NotificationSerializer(serializers.Serializer):
     time_request_id = serializers.SerializerMethodField()
 
     def get_time_request_id(self, obj) -> int | None:
-        from controls.inbox import time_request_id_from
+        from controls.notifications.selectors import time_request_id_from
 
         return time_request_id_from(obj)
 

@@ -28,13 +28,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from controls import services
 from controls.access import teen_for_rule_change, teen_for_viewer
-from controls.bounds import band_for_teen
-from controls.describe import WEEKDAY_KEYS, history_entry, window_text
+from controls.effective.selectors import audit_events_for_teen, effective_policy_for_teen
 from controls.models import Audience, DomainMode, DowntimeWindow
 from controls.models import LikedVideosAudience as Liked
-from controls.selectors import audit_events_for_teen, effective_policy_for_teen
+from controls.rules import services
+from controls.rules.bounds import band_for_teen
+from controls.rules.describe import WEEKDAY_KEYS, history_entry, window_text
 
 HISTORY_MAX = 200
 

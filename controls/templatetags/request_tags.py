@@ -6,15 +6,15 @@ from __future__ import annotations
 from django import template
 
 from accounts.selectors import guardians_for_teen
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import DayGrant
-from controls.request_selectors import time_requests_for_teen
-from controls.requests import (
+from controls.time_requests.selectors import time_requests_for_teen
+from controls.time_requests.services import (
     REASON_MAX_LENGTH,
     REQUEST_MINUTES,
     minutes_label,
     time_request_wait_until,
 )
-from controls.selectors import effective_policy_for_teen
 
 register = template.Library()
 
@@ -88,7 +88,7 @@ def time_requests_panel(context, teen):
 
 @register.inclusion_tag("controls/_usage_charts.html", takes_context=True)
 def usage_charts(context, teen):
-    from controls.charts import usage_charts_for_teen
+    from controls.usage.charts import usage_charts_for_teen
 
     return {
         "teen": teen,

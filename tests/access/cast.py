@@ -82,12 +82,12 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     """Everything a URL can point at, in tom's family, made through the services."""
     from datetime import time
 
-    from accounts.devices import device_register
-    from accounts.pairing import pairing_accept, pairing_invitation_create, teen_unlink
-    from controls.email_actions import email_action_token
+    from accounts.devices.services import device_register
+    from accounts.pairing.services import pairing_accept, pairing_invitation_create, teen_unlink
     from controls.models import Notification, TeenRules
-    from controls.requests import time_request_create
-    from controls.services import downtime_window_create
+    from controls.rules.services import downtime_window_create
+    from controls.time_requests.email_actions import email_action_token
+    from controls.time_requests.services import time_request_create
     from tests.factories import UserFactory
 
     cast = Cast(alice=alice, bob=bob, tom=tom, tina=tina, carl=carl, uma=uma)

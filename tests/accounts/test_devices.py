@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.devices import MAX_ACTIVE_DEVICES_PER_TEEN, device_for_token
+from accounts.devices.services import MAX_ACTIVE_DEVICES_PER_TEEN, device_for_token
 from accounts.models import Device
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import AuditEvent, Notification, NotificationKind
-from controls.selectors import effective_policy_for_teen
 from tests.device_support import auth, register
 
 NOW = datetime(2026, 7, 15, 11, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from accounts.models import (
     LinkStatus,
     PairingInvitation,
 )
-from accounts.pairing import (
+from accounts.pairing.services import (
     CODE_ALPHABET,
     INVALID_CODE_MESSAGE,
     InvitationUnavailable,
@@ -497,7 +497,7 @@ def test_a_new_teen_signs_up_from_the_qr_link_and_comes_back_to_it(
 def test_the_dashboard_panel_costs_the_same_queries_for_one_teen_or_five(
     alice, django_assert_num_queries
 ):
-    from accounts.pairing_selectors import family_overview
+    from accounts.pairing.selectors import family_overview
 
     link(alice, TeenFactory())
     with django_assert_num_queries(4):
@@ -514,7 +514,7 @@ def test_the_dashboard_panel_costs_the_same_queries_for_one_teen_or_five(
 
 
 def test_the_teens_panel_costs_a_fixed_number_of_queries(tom, django_assert_num_queries):
-    from accounts.pairing_selectors import teen_overview
+    from accounts.pairing.selectors import teen_overview
 
     with django_assert_num_queries(3):
         overview = teen_overview(teen=tom)
@@ -551,7 +551,7 @@ def test_the_admin_lists_invitations_and_links_without_any_code(client, alice, t
     admin = UserFactory(is_staff=True, is_superuser=True)
     invitation, secrets = pairing_invitation_create(parent=alice)
     tom_link = GuardianLink.objects.get(parent=alice, teen=tom)
-    from accounts.pairing import guardian_unlink
+    from accounts.pairing.services import guardian_unlink
 
     guardian_unlink(link=tom_link, guardian=alice)
     client.force_login(admin)

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AttemptCounter, GuardianLink
-from accounts.pairing import pairing_invitation_create
-from accounts.throttle import (
+from accounts.pairing.services import pairing_invitation_create
+from accounts.pairing.throttle import (
     TooManyAttempts,
     attempt_begin,
     attempt_key,
@@ -128,7 +128,7 @@ def test_one_address_is_limited_across_accounts(client):
 
 @time_machine.travel(NOW, tick=False)
 def test_a_success_does_not_count(client, uma):
-    from accounts.pairing import pairing_invitation_create
+    from accounts.pairing.services import pairing_invitation_create
     from tests.factories import UserFactory
 
     client.force_login(uma)
@@ -175,7 +175,7 @@ def test_the_counters_keep_no_plain_keys(uma):
 
 
 def test_old_counters_are_pruned_by_the_expiry_sweep():
-    from accounts.pairing import pairing_invitations_expire
+    from accounts.pairing.services import pairing_invitations_expire
 
     attempt_begin(keys=(attempt_key(scope="test", value="k"),), now=NOW)
     pairing_invitations_expire(now=NOW + timedelta(minutes=10))

@@ -16,7 +16,7 @@ from accounts.models import (
     UnlinkRequest,
     UnlinkRequestStatus,
 )
-from accounts.pairing import (
+from accounts.pairing.services import (
     NotAllowed,
     guardian_link_approve,
     links_end_at_18,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import clear_url_caches
 
-from accounts.devices import device_for_token
+from accounts.devices.services import device_for_token
 from accounts.models import GuardianLink, LinkStatus, User
 from bench.paths import POLICY_URL, USAGE_URL, bearer, usage_body
 from bench.report import PathResult, Target, format_table

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from controls import services
-from controls.domains import display_domain, normalise_domain, normalise_domains
 from controls.models import TeenRules
+from controls.rules import services
+from controls.rules.domains import display_domain, normalise_domain, normalise_domains
 
 
 @pytest.mark.parametrize(

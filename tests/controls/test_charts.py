@@ -11,8 +11,8 @@ import time_machine
 from django.template import Context, Template
 
 from accounts.models import Device
-from controls.charts import Bar, DayColumn, bar_chart, days_chart, usage_charts_for_teen
 from controls.models import DailyUsage, DayGrant, TeenDay
+from controls.usage.charts import Bar, DayColumn, bar_chart, days_chart, usage_charts_for_teen
 
 NOW = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)  # Wednesday 15:00 in London
 TODAY = date(2025, 6, 11)

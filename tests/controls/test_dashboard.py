@@ -9,9 +9,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from controls import services
+from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
 from controls.models import AuditEvent, DayGrant, DowntimeWindow, TeenDay, TimeRequest
-from controls.selectors import effective_policy_for_teen, policies_for_teens
+from controls.rules import services
 from tests.factories import TeenFactory, UserFactory, link
 
 # A Wednesday, 18:00 in London (BST).

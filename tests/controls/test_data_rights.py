@@ -20,7 +20,11 @@ from controls.models import (
     TeenDay,
     TeenRules,
 )
-from controls.requests import day_grant_create, time_request_approve, time_request_create
+from controls.time_requests.services import (
+    day_grant_create,
+    time_request_approve,
+    time_request_create,
+)
 from tests.factories import PASSWORD, UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)
@@ -208,7 +212,7 @@ def test_no_model_keeps_a_column_that_names_a_deleted_user_by_accident():
 
 
 def test_a_new_guardian_waiting_for_the_deleted_guardians_approval_is_turned_down(alice, tom, carl):
-    from controls.data_rights import account_delete
+    from controls.data_rights.services import account_delete
 
     waiting = GuardianLink.objects.create(parent=carl, teen=tom, status=LinkStatus.PENDING_APPROVAL)
     account_delete(user=alice)

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
-from accounts.devices import device_revoke
+from accounts.devices.services import device_revoke
 from accounts.models import Device, GuardianLink, LinkStatus
 from controls.models import DailyUsage, TeenDay, TimeRequest, UsageEvent
 from tests.device_support import auth, event, post_usage, register

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, time
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from controls import services
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import AuditEvent, DowntimeWindow, TeenRules
 from controls.policy import Reason
-from controls.selectors import effective_policy_for_teen
+from controls.rules import services
 
 WEEKDAYS = [0, 1, 2, 3, 4]
 EVERY_DAY = list(range(7))

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import DayGrant, DowntimeWindow, TeenDay
 from controls.policy import Reason
-from controls.selectors import effective_policy_for_teen
 
 # A Wednesday, 10:00 in London (BST, UTC+1).
 NOW = datetime(2026, 7, 15, 9, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from controls.email_actions import email_action_token
 from controls.models import DayGrant, TimeRequestStatus
-from controls.requests import time_request_create
+from controls.time_requests.email_actions import email_action_token
+from controls.time_requests.services import time_request_create
 from tests.factories import UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)  # Wednesday 15:00 in London
@@ -162,8 +162,8 @@ def test_it_refuses_a_tampered_link(client, time_request, alice, token):
 
 def test_it_sends_no_e_mail_once_the_request_was_answered(time_request, alice):
     from controls.models import Notification
-    from controls.request_tasks import time_request_send_email
-    from controls.requests import time_request_approve
+    from controls.time_requests.services import time_request_approve
+    from controls.time_requests.tasks import time_request_send_email
 
     time_request_approve(time_request=time_request, guardian=alice)
     mail.outbox.clear()

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from accounts.devices import device_seen
+from accounts.devices.services import device_seen
 from accounts.models import Device
-from controls.enforcement import (
+from controls.enforcement.services import (
     devices_not_applied_notify,
     devices_silent_notify,
     downtime_notices_send,
@@ -185,7 +185,7 @@ def test_a_report_that_crosses_nothing_enqueues_nothing(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         post_usage(client, token, [event(NOW - timedelta(minutes=20), 600)])
     # (The only callback is the policy cache noting new usage: no task.)
-    assert [c.__module__ for c in callbacks] == ["controls.policy_cache"]
+    assert [c.__module__ for c in callbacks] == ["controls.effective.cache"]
     assert not EnforcementMark.objects.exists()
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from controls import services
-from controls.exports import adguard_list, hosts_file
 from controls.models import TeenRules
+from controls.rules import services
+from controls.rules.exports import adguard_list, hosts_file
 
 BLOCK = {
     "domain_mode": "block",

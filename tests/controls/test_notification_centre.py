@@ -10,15 +10,15 @@ import time_machine
 from django.core import mail
 
 from controls.models import Notification, NotificationKind, NotificationPreference
-from controls.notifications import notify
-from controls.request_tasks import time_requests_lapse
-from controls.requests import (
+from controls.notifications.services import notify
+from controls.tasks import notifications_deliver_due
+from controls.time_requests.services import (
     day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,
 )
-from controls.tasks import notifications_deliver_due
+from controls.time_requests.tasks import time_requests_lapse
 from tests.factories import UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)  # Wednesday 15:00 in London

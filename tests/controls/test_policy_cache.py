@@ -8,17 +8,17 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-from controls.models import DayGrant, TeenDay
-from controls.policy import teen_day
-from controls.policy_cache import (
+from controls.effective.cache import (
     PolicyEntry,
     policy_entry_for_teen,
     policy_inputs,
     render_json,
     usage_changed,
 )
-from controls.selectors import effective_policy_for_teen
-from controls.services import downtime_window_create, screen_time_update
+from controls.effective.selectors import effective_policy_for_teen
+from controls.models import DayGrant, TeenDay
+from controls.policy import teen_day
+from controls.rules.services import downtime_window_create, screen_time_update
 
 # A Tuesday afternoon in London (tom's zone).
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -171,8 +171,8 @@ def test_a_template_gives_what_compute_policy_gives(limit, bonus, hour):
     exactly the same policy, or None (then the caller computes)."""
     from zoneinfo import ZoneInfo
 
+    from controls.effective.cache import policy_with_usage
     from controls.policy import DowntimeSpec, ScreenTimeSpec, TodayGrants, compute_policy
-    from controls.policy_cache import policy_with_usage
 
     spec = ScreenTimeSpec(
         daily_limits=(limit,) * 7,
@@ -222,7 +222,7 @@ def test_every_usage_answer_is_the_policy_the_database_gives(
 
     import time_machine
 
-    from controls.usage import usage_record
+    from controls.usage.services import usage_record
     from tests.device_support import register
 
     device, _ = register(busy_tom)
@@ -244,8 +244,8 @@ def test_every_usage_answer_is_the_policy_the_database_gives(
 def test_the_device_and_its_teens_policy_come_in_one_round_trip(client, busy_tom):
     from unittest import mock
 
-    from accounts import devices
-    from controls.policy_cache import policy_entry_keys
+    from accounts.devices import services as devices
+    from controls.effective.cache import policy_entry_keys
     from tests.device_support import auth, register
 
     _, token = register(busy_tom)
@@ -271,7 +271,7 @@ def test_the_device_and_its_teens_policy_come_in_one_round_trip(client, busy_tom
 
 @time_machine.travel(NOW, tick=False)
 def test_a_wrong_guess_of_the_teen_costs_a_round_trip_not_a_wrong_answer(client, busy_tom, tina):
-    from accounts import devices
+    from accounts.devices import services as devices
     from tests.device_support import auth, register
 
     _, token = register(busy_tom)

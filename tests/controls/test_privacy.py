@@ -8,8 +8,8 @@ from datetime import time
 import pytest
 from django.core.exceptions import ValidationError
 
-from controls import services
 from controls.models import AuditEvent, TeenRules
+from controls.rules import services
 
 UNDER_16_REFUSED = [
     ("direct_messages", "everyone"),

@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import (
     AuditEvent,
     DayGrant,
@@ -19,14 +20,13 @@ from controls.models import (
     TimeRequest,
     TimeRequestStatus,
 )
-from controls.requests import (
+from controls.time_requests.services import (
     day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,
     time_requests_lapse_due,
 )
-from controls.selectors import effective_policy_for_teen
 from tests.factories import UserFactory, link
 
 # A Wednesday, 15:00 in London (BST, UTC+1).

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from controls.models import DayGrant, Notification, TimeRequest, TimeRequestStatus
-from controls.requests import time_request_approve, time_request_create
+from controls.time_requests.services import time_request_approve, time_request_create
 from tests.factories import UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)

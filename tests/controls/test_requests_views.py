@@ -9,7 +9,7 @@ import time_machine
 from django.template import Context, Template
 
 from controls.models import DayGrant, TeenDay, TimeRequest, TimeRequestStatus
-from controls.requests import time_request_create
+from controls.time_requests.services import time_request_create
 from tests.factories import UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)  # Wednesday 15:00 in London
@@ -84,7 +84,7 @@ def test_it_lets_a_guardian_approve_from_the_request_page(alice_client, tom):
 
 
 def test_it_says_who_answered_first(alice_client, tom, dan):
-    from controls.requests import time_request_approve
+    from controls.time_requests.services import time_request_approve
 
     time_request = time_request_create(teen=tom, minutes=30)
     time_request_approve(time_request=time_request, guardian=dan)

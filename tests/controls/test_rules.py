@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from controls import services
-from controls.bounds import AGED_16_17, UNDER_16, band_for_age
 from controls.models import AuditEvent, Notification, NotificationKind, TeenRules
+from controls.rules import services
+from controls.rules.bounds import AGED_16_17, UNDER_16, band_for_age
 from tests.factories import TeenFactory, UserFactory, birth_date_for_age, link
 
 
@@ -158,7 +158,7 @@ def test_governance_toggle_is_audited(alice, tom):
 
 @pytest.mark.django_db
 def test_the_first_link_starts_from_the_defaults_for_the_teens_age_today(alice):
-    from accounts.pairing import pairing_accept, pairing_invitation_create
+    from accounts.pairing.services import pairing_accept, pairing_invitation_create
     from controls.models import DowntimeWindow
 
     with time_machine.travel(date(2026, 1, 10)):

@@ -9,8 +9,8 @@ from datetime import time
 
 import pytest
 
-from controls import services
 from controls.models import AuditEvent, DowntimeWindow, TeenRules
+from controls.rules import services
 
 
 def _patch(client, url: str, body: dict):

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from controls.models import DailyUsage, TeenDay, UsageEvent
-from controls.usage import usage_purge_old, usage_record
+from controls.usage.services import usage_purge_old, usage_record
 from tests.device_support import auth, event, post_usage, register
 
 # A Wednesday, 12:00 in London (BST, UTC+1).
@@ -366,7 +366,7 @@ def test_retention_deletes_exactly_the_events_older_than_the_period(settings, to
 
 
 def test_the_error_body_is_json_serialisable():
-    from controls.usage import UsageRejected
+    from controls.usage.services import UsageRejected
 
     body = UsageRejected("x", events=[{}, {"seconds": ["bad"]}]).as_dict()
     assert json.loads(json.dumps(body)) == {"detail": "x", "events": [{}, {"seconds": ["bad"]}]}

@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import Sum
 from django.test import Client
 
-from controls.enforcement import teen_day_enforce
+from controls.enforcement.services import teen_day_enforce
 from controls.models import WEEKDAY_FIELDS, DailyUsage, Notification, TeenDay, UsageEvent
 from tests.device_support import event, post_usage, register
 from tests.factories import UserFactory, link

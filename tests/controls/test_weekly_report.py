@@ -20,8 +20,8 @@ from controls.models import (
     TimeRequestStatus,
     WeeklyReportLog,
 )
-from controls.reports import weekly_report_guardians_due, weekly_report_send_once
-from controls.request_tasks import weekly_reports_send_due
+from controls.reports.services import weekly_report_guardians_due, weekly_report_send_once
+from controls.time_requests.tasks import weekly_reports_send_due
 from tests.factories import TeenFactory, UserFactory, link
 
 WEEK = date(2025, 6, 9)  # Monday 9 – Sunday 15 June 2025
@@ -93,7 +93,7 @@ def test_sending_the_same_week_twice_sends_nothing_the_second_time(tonga):
 
 
 def test_it_rolls_back_the_log_when_sending_fails_so_a_retry_sends(tonga, monkeypatch):
-    import controls.reports as reports
+    import controls.reports.services as reports
 
     def broken(**kwargs):
         raise ConnectionError("smtp down")

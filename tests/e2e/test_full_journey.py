@@ -122,8 +122,8 @@ def _qr_link(page: Page, parent) -> str:
     """The link the QR code on the page encodes. No QR decoder here, so: the link of the
     parent's open invitation, checked to draw exactly the QR code the page shows."""
     from accounts.models import PairingInvitation
-    from accounts.pairing import pairing_invitation_secrets
-    from accounts.views import qr_svg
+    from accounts.pages.views import qr_svg
+    from accounts.pairing.services import pairing_invitation_secrets
 
     invitation = PairingInvitation.objects.filter(parent=parent).latest("id")
     link = pairing_invitation_secrets(invitation=invitation).url

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from controls.models import TeenDay
-from controls.requests import teen_today
+from controls.time_requests.services import teen_today
 
 
 @pytest.mark.django_db(transaction=True)

@@ -55,7 +55,7 @@ def test_it_links_a_parent_and_a_teen_by_code(browser, live_server, alice, uma, 
 def test_a_signed_out_teen_scans_the_qr_signs_in_and_declines(
     browser, live_server, settings, alice, uma, shot
 ):
-    from accounts.pairing import pairing_invitation_secrets
+    from accounts.pairing.services import pairing_invitation_secrets
     from tests.factories import PASSWORD
 
     settings.SITE_URL = live_server.url

@@ -159,7 +159,7 @@ def _usage_body(now: datetime):
 
 @pytest.fixture
 def device_token(tom):
-    from accounts.devices import device_register
+    from accounts.devices.services import device_register
 
     _, token = device_register(teen=tom, actor=tom, name="Tom's phone", platform="android")
     return token
@@ -267,7 +267,7 @@ code_like = st.one_of(
 
 @pytest.fixture
 def open_invitation(alice):
-    from accounts.pairing import pairing_invitation_create
+    from accounts.pairing.services import pairing_invitation_create
 
     invitation, secrets = pairing_invitation_create(parent=alice)
     return invitation, secrets
@@ -291,7 +291,7 @@ def _pairing_state():
 def test_the_pairing_code_field_never_crashes_and_a_wrong_code_links_nobody(
     code, uma, open_invitation
 ):
-    from accounts.pairing import normalize_code
+    from accounts.pairing.services import normalize_code
 
     _, secrets = open_invitation
     client = Client()

@@ -47,7 +47,7 @@ def test_the_api_refuses_a_cookie_session_without_the_csrf_token(alice):
 @pytest.mark.django_db
 def test_app_tokens_and_device_tokens_need_no_csrf_token(alice, tom):
     """Headers a browser never adds by itself, so another site cannot send them."""
-    from accounts.devices import device_register
+    from accounts.devices.services import device_register
 
     client = Client(enforce_csrf_checks=True, HTTP_X_SESSION_TOKEN=app_token(alice))
     assert client.post("/api/v1/pairing/invitations").status_code == 201

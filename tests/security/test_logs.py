@@ -69,7 +69,7 @@ def _browser(user=None, address: str = "203.0.113.20") -> Client:
 
 
 def _latest_secrets(parent):
-    from accounts.pairing import pairing_invitation_secrets
+    from accounts.pairing.services import pairing_invitation_secrets
 
     invitation = PairingInvitation.objects.filter(parent=parent).latest("id")
     return invitation, pairing_invitation_secrets(invitation=invitation)

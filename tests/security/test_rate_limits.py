@@ -100,7 +100,7 @@ def _teen_client(teen, address: str = "203.0.113.5") -> Client:
 
 @pytest.fixture
 def invitation(alice):
-    from accounts.pairing import pairing_invitation_create
+    from accounts.pairing.services import pairing_invitation_create
 
     return pairing_invitation_create(parent=alice)
 

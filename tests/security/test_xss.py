@@ -37,9 +37,9 @@ def assert_escaped(text: str, where: str) -> None:
 @pytest.fixture
 def hostile_family(alice, tom, django_capture_on_commit_callbacks):
     """tom's family, with hostile text in every field someone other than the viewer controls."""
-    from accounts.devices import device_register
-    from controls.requests import time_request_create, time_request_deny
-    from controls.services import browsing_update, downtime_window_create
+    from accounts.devices.services import device_register
+    from controls.rules.services import browsing_update, downtime_window_create
+    from controls.time_requests.services import time_request_create, time_request_deny
 
     alice.display_name = hostile("Alice", 0)
     alice.save(update_fields=["display_name"])
@@ -127,7 +127,7 @@ def test_hostile_text_is_escaped_on_every_page_and_e_mail(alice, tom, hostile_fa
 
 @pytest.mark.django_db
 def test_a_hostile_parent_name_is_escaped_where_the_teen_confirms(alice, uma):
-    from accounts.pairing import pairing_invitation_create
+    from accounts.pairing.services import pairing_invitation_create
 
     alice.display_name = hostile("Alice", 2)
     alice.save(update_fields=["display_name"])

@@ -1,0 +1,311 @@
+"""Usage drawn as charts: server-rendered SVG, no JavaScript, readable on a phone.
+
+Each chart is an accessible image (role="img" with <title> and <desc>) and comes with the same
+numbers as a table (`rows`), which the template offers under "Show as a table". Charts scale
+with their container (viewBox, width 100%); text sizes are chosen so that a 412 px wide
+screen shows them at about 12–13 px.
+
+Limits drawn for past days are the teen's current weekday limits plus that day's grants: the
+rules' history is kept in the audit trail, not as a time series.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Sum
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from controls.models import DailyUsage, DayGrant, TeenDay
+
+WIDTH = 360
+ACCENT = "#2f5bea"
+OVER = "#b3261e"
+NOT_COUNTED = "#8a93a3"
+GRID = "#d9dde6"
+TEXT = "#1f2430"
+MUTED = "#555d6b"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+UNKNOWN_APP = "Other apps"
+TOP_APPS = 8
+
+
+def minutes_text(seconds: int) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    description: str
+    svg: SafeString
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    empty: bool = False
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    seconds: int
+    note: str = ""
+    muted: bool = False
+    value_suffix: str = ""
+
+
+@dataclass(frozen=True)
+class DayColumn:
+    day: date
+    seconds: int
+    limit_seconds: int | None  # None: no limit that day
+
+
+def _svg(*, key: str, title: str, description: str, height: int, body: list[str]) -> SafeString:
+    title_id, desc_id = f"chart-{key}-title", f"chart-{key}-desc"
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every interpolated text below is escaped
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="{FONT}" preserveAspectRatio="xMinYMin meet">'
+        f'<title id="{title_id}">{escape(title)}</title>'
+        f'<desc id="{desc_id}">{escape(description)}</desc>' + "".join(body) + "</svg>"
+    )
+
+
+def bar_chart(
+    *,
+    key: str,
+    title: str,
+    bars: list[Bar],
+    empty_text: str,
+    headers: tuple[str, ...] = ("App", "Time", ""),
+) -> Chart:
+    """Horizontal bars, one per row, label above the bar and the time at its end: long app
+    names stay readable on a narrow screen."""
+    rows = [(bar.label, minutes_text(bar.seconds), bar.note) for bar in bars]
+    if not bars:
+        svg = _svg(
+            key=key,
+            title=title,
+            description=empty_text,
+            height=40,
+            body=[f'<text x="0" y="24" font-size="14" fill="{MUTED}">{escape(empty_text)}</text>'],
+        )
+        return Chart(key, title, empty_text, svg, headers, [], empty=True)
+    longest = max(bar.seconds for bar in bars) or 1
+    row_height, bar_height, value_room = 40, 14, 100
+    body: list[str] = []
+    for index, bar in enumerate(bars):
+        top = index * row_height
+        width = max(2.0, (WIDTH - value_room) * bar.seconds / longest)
+        colour = NOT_COUNTED if bar.muted else ACCENT
+        label = bar.label + (f" · {bar.note}" if bar.note else "")
+        body.append(
+            f'<text x="0" y="{top + 14}" font-size="14" fill="{TEXT}">{escape(label[:48])}</text>'
+            f'<rect x="0" y="{top + 20}" width="{width:.1f}" height="{bar_height}" rx="3" '
+            f'fill="{colour}"/>'
+            f'<text x="{width + 6:.1f}" y="{top + 32}" font-size="13" fill="{MUTED}">'
+            f"{escape(minutes_text(bar.seconds) + bar.value_suffix)}</text>"
+        )
+    description = "; ".join(
+        f"{bar.label}: {minutes_text(bar.seconds)}" + (f" ({bar.note})" if bar.note else "")
+        for bar in bars
+    )
+    svg = _svg(
+        key=key, title=title, description=description, height=len(bars) * row_height, body=body
+    )
+    return Chart(key, title, description, svg, headers, rows)
+
+
+def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -> Chart:
+    """Columns per day against each day's limit (a dark tick across the column); days over
+    the limit are drawn in red, and today's label is bold."""
+    count = len(columns)
+    top_pad, axis, left, right = 16, 34, 30, 18
+    plot_height = 150
+    height = top_pad + plot_height + axis
+    highest = max([c.seconds for c in columns] + [c.limit_seconds or 0 for c in columns] + [3600])
+    scale_hours = -(-highest // 3600)  # round up to whole hours
+    scale = plot_height / (scale_hours * 3600)
+    slot = (WIDTH - left - right) / count
+    bar_width = max(3.0, slot * 0.62)
+    body: list[str] = []
+    step = 1 if scale_hours <= 4 else 2 if scale_hours <= 8 else 4
+    for hour in range(0, scale_hours + 1, step):
+        y = top_pad + plot_height - hour * 3600 * scale
+        body.append(
+            f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-width="1"/><text x="{left - 4}" y="{y + 4:.1f}" font-size="11" '
+            f'text-anchor="end" fill="{MUTED}">{hour} h</text>'
+        )
+    label_every = 1 if count <= 7 else 7
+    for index, column in enumerate(columns):
+        x = left + index * slot + (slot - bar_width) / 2
+        bar_h = column.seconds * scale
+        over = column.limit_seconds is not None and column.seconds > column.limit_seconds
+        body.append(
+            f'<rect x="{x:.1f}" y="{top_pad + plot_height - bar_h:.1f}" width="{bar_width:.1f}" '
+            f'height="{bar_h:.1f}" rx="2" fill="{OVER if over else ACCENT}"/>'
+        )
+        if column.limit_seconds is not None:
+            limit_y = top_pad + plot_height - min(column.limit_seconds, scale_hours * 3600) * scale
+            body.append(
+                f'<line x1="{x - 2:.1f}" x2="{x + bar_width + 2:.1f}" y1="{limit_y:.1f}" '
+                f'y2="{limit_y:.1f}" stroke="{TEXT}" stroke-width="2.5"/>'
+            )
+        from_end = count - 1 - index
+        if count <= 7 or from_end % label_every == 0:
+            label = f"{column.day:%a}" if count <= 7 else f"{column.day.day} {column.day:%b}"
+            weight = ' font-weight="700"' if column.day == today else ""
+            # The newest label of a long chart ends at its bar, so it never runs off the edge.
+            anchor, label_x = "middle", x + bar_width / 2
+            if count > 7 and from_end == 0:
+                anchor, label_x = "end", x + bar_width + 2
+            body.append(
+                f'<text x="{label_x:.1f}" y="{top_pad + plot_height + 16}" font-size="12" '
+                f'text-anchor="{anchor}" fill="{TEXT}"{weight}>{escape(label)}</text>'
+            )
+    legend_y = height - 4
+    body.append(
+        f'<line x1="{left}" x2="{left + 16}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
+        f'stroke="{TEXT}" stroke-width="2.5"/><text x="{left + 20}" y="{legend_y}" '
+        f'font-size="11" fill="{MUTED}">daily limit</text>'
+        f'<rect x="{left + 100}" y="{legend_y - 9}" width="10" height="10" fill="{OVER}"/>'
+        f'<text x="{left + 114}" y="{legend_y}" font-size="11" fill="{MUTED}">over the limit'
+        "</text>"
+    )
+    rows = [
+        (
+            f"{column.day:%a} {column.day.day} {column.day:%b}",
+            minutes_text(column.seconds),
+            "no limit" if column.limit_seconds is None else minutes_text(column.limit_seconds),
+        )
+        for column in columns
+    ]
+    over_days = sum(
+        1 for c in columns if c.limit_seconds is not None and c.seconds > c.limit_seconds
+    )
+    total = sum(c.seconds for c in columns)
+    description = (
+        f"{count} days, {minutes_text(total)} in all, about "
+        f"{minutes_text(total // max(count, 1))} a day; over the limit on {over_days} "
+        f"day{'s' if over_days != 1 else ''}. "
+        + "; ".join(f"{r[0]}: {r[1]} of {r[2]}" for r in rows[-7:])
+    )
+    svg = _svg(key=key, title=title, description=description, height=height, body=body)
+    return Chart(key, title, description, svg, ("Day", "Used", "Limit"), rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading a teen's numbers
+# --------------------------------------------------------------------------------------------
+
+
+def _day_limits(*, teen, rules, days: list[date]) -> dict[date, int | None]:
+    grants: dict[date, list] = defaultdict(list)
+    for grant in DayGrant.objects.filter(teen=teen, local_date__in=days):
+        grants[grant.local_date].append(grant)
+    limits = rules.daily_limits()
+    result: dict[date, int | None] = {}
+    for day in days:
+        base = limits[day.weekday()]
+        todays = grants.get(day, [])
+        if base is None or any(g.no_limit for g in todays):
+            result[day] = None
+        else:
+            result[day] = (base + sum(g.bonus_minutes for g in todays)) * 60
+    return result
+
+
+def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Chart]:
+    """Today's use by app, the last 7 and 30 days against the limit, and per-device totals."""
+    from controls.rules.services import rules_ensure_for_teen
+    from controls.time_requests.services import teen_today
+
+    rules = rules_ensure_for_teen(teen=teen)
+    today = teen_today(teen=teen, now=now).local_date
+    first = today - timedelta(days=29)
+    days = [first + timedelta(days=n) for n in range(30)]
+
+    totals = dict(
+        TeenDay.objects.filter(teen=teen, local_date__range=(first, today)).values_list(
+            "local_date", "counted_seconds"
+        )
+    )
+    limits = _day_limits(teen=teen, rules=rules, days=days)
+    columns = [DayColumn(day, totals.get(day, 0), limits[day]) for day in days]
+
+    usage = list(
+        DailyUsage.objects.filter(teen=teen, local_date__range=(today - timedelta(days=6), today))
+        .values("local_date", "app", "counted", "device__name")
+        .annotate(total=Sum("seconds"))
+    )
+    by_app: dict[tuple[str, bool], int] = defaultdict(int)
+    by_device_today: dict[str, int] = defaultdict(int)
+    by_device_week: dict[str, int] = defaultdict(int)
+    for row in usage:
+        device = row["device__name"] or "Unknown device"
+        by_device_week[device] += row["total"]
+        if row["local_date"] == today:
+            by_app[(row["app"] or UNKNOWN_APP, row["counted"])] += row["total"]
+            by_device_today[device] += row["total"]
+
+    app_bars = [
+        Bar(app, seconds, "" if counted else "always allowed", muted=not counted)
+        for (app, counted), seconds in sorted(by_app.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    if len(app_bars) > TOP_APPS:
+        rest = app_bars[TOP_APPS - 1 :]
+        others = Bar(f"{len(rest)} more apps", sum(b.seconds for b in rest))
+        app_bars = [*app_bars[: TOP_APPS - 1], others]
+    device_bars = [
+        Bar(name, seconds, f"{minutes_text(by_device_week[name])} in 7 days", value_suffix=" today")
+        for name, seconds in sorted(by_device_week.items(), key=lambda kv: (-kv[1], kv[0]))
+        for seconds in [by_device_today.get(name, 0)]
+    ]
+    name = teen.display_name
+    charts = {
+        "today": bar_chart(
+            key=f"today-{teen.pk}",
+            title=f"{name}'s use today by app",
+            bars=app_bars,
+            empty_text="No use reported today yet.",
+        ),
+        "week": days_chart(
+            key=f"week-{teen.pk}",
+            title=f"{name}'s last 7 days against the daily limit",
+            columns=columns[-7:],
+            today=today,
+        ),
+        "month": days_chart(
+            key=f"month-{teen.pk}",
+            title=f"{name}'s last 30 days against the daily limit",
+            columns=columns,
+            today=today,
+        ),
+        "devices": bar_chart(
+            key=f"devices-{teen.pk}",
+            title=f"{name}'s use today per device",
+            bars=device_bars,
+            empty_text="No device has reported use in the last 7 days.",
+            headers=("Device", "Today", "Last 7 days"),
+        ),
+    }
+    headings = {
+        "today": "Today by app",
+        "week": "Last 7 days",
+        "month": "Last 30 days",
+        "devices": "Per device",
+    }
+    for key, chart in charts.items():
+        chart.heading = headings[key]
+    return charts

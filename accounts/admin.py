@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounts.devices.services import device_revoke
 from accounts.models import (
     ADULT_AGE,
     TEEN_MIN_AGE,
@@ -21,6 +22,8 @@ from accounts.models import (
     UnlinkRequest,
     User,
 )
+from accounts.pairing.services import pairing_invitation_revoke
+from controls.models import AuditEvent
 
 
 def _years_ago(years: int) -> date:
@@ -153,8 +156,6 @@ class PairingInvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected waiting invitations"))
     def revoke_selected(self, request, queryset: QuerySet[PairingInvitation]) -> None:
-        from accounts.pairing.services import pairing_invitation_revoke
-
         revoked = 0
         for invitation in queryset.filter(status=InvitationStatus.PENDING).select_related("parent"):
             pairing_invitation_revoke(invitation=invitation, parent=invitation.parent)
@@ -219,8 +220,6 @@ class GuardianLinkAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("history"))
     def history(self, link: GuardianLink) -> str:
-        from controls.models import AuditEvent
-
         events = AuditEvent.objects.filter(
             teen_id=link.teen_id, action__startswith="link.", details__link_id=link.pk
         ).order_by("created_at", "id")
@@ -292,8 +291,6 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected devices")
     def revoke(self, request, queryset) -> None:
-        from accounts.devices.services import device_revoke
-
         for device in queryset.filter(revoked_at__isnull=True):
             device_revoke(device=device, actor=request.user)
 

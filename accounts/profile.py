@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User, validate_time_zone
+from controls.audit import audit_record
+from controls.effective.cache import inputs_changed
 
 
 @transaction.atomic
@@ -12,9 +14,6 @@ def user_profile_update(*, user: User, display_name: str, time_zone: str) -> lis
     """Save name and time zone; returns what changed, in words. A teen's time zone decides when
     their day starts and which downtime applies, so their guardians see the change in the
     teen's history (a teen who travels or moves updates it here)."""
-    from controls.audit import audit_record
-    from controls.effective.cache import inputs_changed
-
     display_name = " ".join(display_name.split())
     validate_time_zone(time_zone)
     changes: list[str] = []

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.pairing.services import links_end_at_18
+from accounts.pairing.services import pairing_invitations_expire as expire
+
 
 @shared_task
 def pairing_invitations_expire() -> int:
     """Mark invitations past their expiry as expired (their codes stop showing anywhere) and prune
     old failed-attempt counters. Lookups already refuse an expired invitation, so a late run
     changes no outcome; running twice finds nothing the second time."""
-    from accounts.pairing.services import pairing_invitations_expire as expire
-
     return expire()
 
 
@@ -20,6 +21,4 @@ def guardian_links_end_at_18() -> int:
     """End supervision for every linked teen who is 18 today in their own time zone, notifying the
     teen and each guardian once. Runs hourly so that each time zone's midnight is caught within
     the hour; ended links are no longer open, so a second run does nothing."""
-    from accounts.pairing.services import links_end_at_18
-
     return links_end_at_18()

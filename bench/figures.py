@@ -75,6 +75,7 @@ def arm_enforcement_teens(teen_ids: list[int], *, now: datetime) -> None:
     """Put each teen 30 seconds before today's limit, warned but not yet at the limit, so that
     one 60-second report crosses it (also when the data set is reused)."""
     from accounts.models import User
+    from controls.days import teen_day
     from controls.effective.cache import usage_changed
     from controls.models import (
         DayState,
@@ -84,7 +85,6 @@ def arm_enforcement_teens(teen_ids: list[int], *, now: datetime) -> None:
         TeenDay,
         UsageEvent,
     )
-    from controls.policy import teen_day
 
     for teen in User.objects.filter(pk__in=teen_ids).select_related("rules"):
         rules = teen.rules
@@ -286,8 +286,8 @@ def plant_sweep_work(*, now: datetime, exclude_teen_ids: set[int]) -> dict[str, 
     windows starting in three minutes for 100 teens, 50 days over the limit whose state does
     not say so. The second run must find all of it done."""
     from accounts.models import GuardianLink, LinkStatus, User
+    from controls.days import teen_day
     from controls.models import DayState, DowntimeWindow, TeenDay, TeenRules
-    from controls.policy import teen_day
 
     DowntimeWindow.objects.filter(name=PLANTED_WINDOW_NAME).delete()  # from an earlier run
     supervised = GuardianLink.objects.filter(status=LinkStatus.ACTIVE).values("teen_id")

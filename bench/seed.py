@@ -234,6 +234,7 @@ def seed(
     from allauth.account.models import EmailAddress
 
     from accounts.models import Device, GuardianLink, LinkStatus, User
+    from controls.days import teen_day
     from controls.models import (
         AuditEvent,
         DailyUsage,
@@ -245,7 +246,6 @@ def seed(
         TeenRules,
         UsageEvent,
     )
-    from controls.policy import teen_day
 
     started = clock.monotonic()
     now = now or timezone.now()

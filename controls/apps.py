@@ -3,6 +3,8 @@ from django.db.models.signals import post_migrate
 
 
 def _install_periodic_tasks(sender, **kwargs) -> None:
+    # Here, not at the top: periodic imports django-celery-beat's models, which cannot be
+    # imported while Django is still loading this app's config.
     from familypairing.periodic import install_periodic_tasks
 
     install_periodic_tasks()
@@ -14,6 +16,8 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that keep the device API's policy cache fresh, in every process.
+        # Inside ready(): the module imports models, which Django loads only after this app's
+        # config (a top-level import here would run before the app registry is ready).
         from controls.effective import cache  # noqa: F401
 
         post_migrate.connect(

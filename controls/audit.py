@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from controls.models import AuditEvent
 
 SYSTEM_ACTOR_NAME = "Family Pairing"
@@ -38,3 +40,7 @@ def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, di
     """Keep only the keys whose value changed, for a readable before → after."""
     changed = [key for key in after if before.get(key) != after.get(key)]
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+
+
+def audit_events_for_teen(*, teen) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(teen=teen).select_related("actor")

@@ -7,11 +7,7 @@ answer is reproducible and DST behaviour can be tested exhaustively.
 
 Vocabulary
 ----------
-* **Teen day**: the period from ``day_start`` local wall time on a local calendar date to
-  ``day_start`` on the next date, in the teen's own time zone. With ``day_start`` 04:00,
-  02:00 on Tuesday still belongs to Monday's day. The weekday of that date picks the limit.
-  A teen day is 23 or 25 hours long across DST changes; it is computed from wall times, never
-  by adding 24 hours.
+* **Teen day**: see `controls.days` (the teen's local day and the DST rules for wall times).
 * **Downtime window**: a recurring local wall-time window on given weekdays (the weekday on
   which it *starts*, in plain calendar terms, independent of ``day_start``). ``end <= start``
   means the window runs past midnight into the next calendar day.
@@ -42,6 +38,15 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from controls.days import (
+    ONE_DAY,
+    check_wall_time,
+    is_int,
+    local_to_utc,
+    require_aware,
+    teen_day,
+)
+
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "MAX_DAILY_LIMIT_MINUTES",
@@ -50,14 +55,10 @@ __all__ = [
     "EffectivePolicy",
     "Reason",
     "ScreenTimeSpec",
-    "TeenDay",
     "TodayGrants",
     "compute_policy",
-    "day_for_local_date",
     "downtime_at",
     "next_downtime_start",
-    "split_interval_by_day",
-    "teen_day",
 ]
 
 #: Weekday numbers as used by :meth:`datetime.date.weekday`: 0 = Monday .. 6 = Sunday.
@@ -68,10 +69,6 @@ MAX_DAILY_LIMIT_MINUTES = 24 * 60
 
 #: How far ahead ``next_change_at`` looks; beyond this it is reported as ``None``.
 DEFAULT_HORIZON_DAYS = 8
-
-_ONE_DAY = timedelta(days=1)
-_ONE_SECOND = timedelta(seconds=1)
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class Reason(StrEnum):
@@ -89,18 +86,6 @@ class Reason(StrEnum):
 # --------------------------------------------------------------------------------------------
 # Input specifications
 # --------------------------------------------------------------------------------------------
-
-
-def _is_int(value: object) -> bool:
-    """True for real integers; ``bool`` is excluded because ``True`` minutes is a bug."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_wall_time(label: str, value: object) -> None:
-    if not isinstance(value, time):
-        raise TypeError(f"{label} must be a datetime.time, got {value!r}")
-    if value.tzinfo is not None:
-        raise ValueError(f"{label} must be a naive local wall time, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -123,12 +108,12 @@ class DowntimeSpec:
             raise ValueError("downtime name must be a non-empty string")
         days = frozenset(self.weekdays)
         for day in days:
-            if not _is_int(day) or day not in WEEKDAYS:
+            if not is_int(day) or day not in WEEKDAYS:
                 raise ValueError(f"downtime weekdays must be ints 0..6, got {day!r}")
         # Accept any iterable (list, set) but store a frozenset so the spec stays hashable.
         object.__setattr__(self, "weekdays", days)
-        _check_wall_time("downtime start", self.start)
-        _check_wall_time("downtime end", self.end)
+        check_wall_time("downtime start", self.start)
+        check_wall_time("downtime end", self.end)
         if self.end == self.start:
             raise ValueError(f"downtime {self.name!r}: end must differ from start")
 
@@ -159,7 +144,7 @@ class ScreenTimeSpec:
         for minutes in limits:
             if minutes is None:
                 continue
-            if not _is_int(minutes) or not 1 <= minutes <= MAX_DAILY_LIMIT_MINUTES:
+            if not is_int(minutes) or not 1 <= minutes <= MAX_DAILY_LIMIT_MINUTES:
                 raise ValueError(
                     f"daily limit must be None or an int 1..{MAX_DAILY_LIMIT_MINUTES}, "
                     f"got {minutes!r}"
@@ -170,9 +155,9 @@ class ScreenTimeSpec:
                 raise TypeError(f"downtimes must be DowntimeSpec instances, got {window!r}")
         warnings = tuple(self.warning_minutes)
         for minutes in warnings:
-            if not _is_int(minutes) or minutes <= 0:
+            if not is_int(minutes) or minutes <= 0:
                 raise ValueError(f"warning minutes must be positive ints, got {minutes!r}")
-        _check_wall_time("day_start", self.day_start)
+        check_wall_time("day_start", self.day_start)
         object.__setattr__(self, "daily_limits", limits)
         object.__setattr__(self, "downtimes", downtimes)
         object.__setattr__(self, "warning_minutes", warnings)
@@ -189,32 +174,10 @@ class TodayGrants:
     no_limit: bool = False
 
     def __post_init__(self) -> None:
-        if not _is_int(self.bonus_minutes) or self.bonus_minutes < 0:
+        if not is_int(self.bonus_minutes) or self.bonus_minutes < 0:
             raise ValueError(f"bonus_minutes must be an int >= 0, got {self.bonus_minutes!r}")
         if not isinstance(self.no_limit, bool):
             raise TypeError(f"no_limit must be a bool, got {self.no_limit!r}")
-
-
-@dataclass(frozen=True)
-class TeenDay:
-    """One teen day: its local date (which picks the limit) and its bounds in UTC.
-
-    ``start_utc`` is inclusive and ``end_utc`` exclusive; the length is 23/24/25 hours
-    depending on DST.
-    """
-
-    local_date: date
-    start_utc: datetime
-    end_utc: datetime
-
-    @property
-    def length(self) -> timedelta:
-        return self.end_utc - self.start_utc
-
-    def contains(self, instant: datetime) -> bool:
-        """Whether an aware instant falls within ``[start_utc, end_utc)``."""
-        moment = _require_aware(instant, "instant")
-        return self.start_utc <= moment < self.end_utc
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,127 +241,6 @@ class EffectivePolicy:
 
 
 # --------------------------------------------------------------------------------------------
-# Wall time <-> instant
-# --------------------------------------------------------------------------------------------
-
-
-def _require_aware(value: datetime, name: str = "now") -> datetime:
-    """Return ``value`` converted to UTC; naive datetimes are a caller bug, so raise."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, got {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
-    return value.astimezone(UTC)
-
-
-def _wall(instant_utc: datetime, tz: tzinfo) -> datetime:
-    """The naive local wall-clock reading at an instant."""
-    return instant_utc.astimezone(tz).replace(tzinfo=None)
-
-
-def _gap_end(naive: datetime, tz: tzinfo) -> datetime:
-    """First instant whose wall time is >= ``naive``, for a wall time inside a DST gap.
-
-    The two ``fold`` interpretations of a missing wall time bracket the transition; the
-    transition instant is found by bisection (to the microsecond), which also works for odd
-    gaps such as whole skipped days.
-    """
-    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    second = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    low, high = min(first, second), max(first, second)
-    if _wall(low, tz) >= naive:  # pragma: no cover - defensive, not a real gap
-        return low
-    low_us, high_us = 0, (high - low) // _ONE_MICROSECOND
-    while high_us - low_us > 1:
-        mid = (low_us + high_us) // 2
-        if _wall(low + mid * _ONE_MICROSECOND, tz) >= naive:
-            high_us = mid
-        else:
-            low_us = mid
-    return low + high_us * _ONE_MICROSECOND
-
-
-def _local_to_utc(
-    local_date: date, wall_time: time, tz: tzinfo, *, last_occurrence: bool = False
-) -> datetime:
-    """Convert a local wall time to a UTC instant with explicit DST rules.
-
-    Existing unique times convert directly. In a fold, the first occurrence is used unless
-    ``last_occurrence``. In a gap, the transition instant (first valid instant after the
-    missing time) is used.
-    """
-    naive = datetime.combine(local_date, wall_time.replace(tzinfo=None, fold=0))
-    candidate = naive.replace(tzinfo=tz, fold=1 if last_occurrence else 0).astimezone(UTC)
-    if _wall(candidate, tz) == naive:
-        return candidate
-    return _gap_end(naive, tz)
-
-
-# --------------------------------------------------------------------------------------------
-# Teen days
-# --------------------------------------------------------------------------------------------
-
-
-def day_for_local_date(*, local_date: date, tz: ZoneInfo, day_start: time) -> TeenDay:
-    """The teen day labelled ``local_date``: from its ``day_start`` to the next date's.
-
-    Both bounds use the first-instant rule, so consecutive days tile time without gaps or
-    overlaps, and DST days come out 23 or 25 hours long.
-    """
-    _check_wall_time("day_start", day_start)
-    return TeenDay(
-        local_date=local_date,
-        start_utc=_local_to_utc(local_date, day_start, tz),
-        end_utc=_local_to_utc(local_date + _ONE_DAY, day_start, tz),
-    )
-
-
-def teen_day(*, now: datetime, tz: ZoneInfo, day_start: time = time(0)) -> TeenDay:
-    """The teen day containing ``now`` (aware) in time zone ``tz``.
-
-    Starts from the local calendar date and steps back/forward until the day's bounds
-    contain ``now``; stepping (rather than a single "before day_start → yesterday" check)
-    keeps it right in zones whose clocks jump across midnight.
-    """
-    now_utc = _require_aware(now)
-    _check_wall_time("day_start", day_start)
-    label = now_utc.astimezone(tz).date()
-    while now_utc < _local_to_utc(label, day_start, tz):
-        label -= _ONE_DAY
-    while now_utc >= _local_to_utc(label + _ONE_DAY, day_start, tz):
-        label += _ONE_DAY
-    return day_for_local_date(local_date=label, tz=tz, day_start=day_start)
-
-
-def split_interval_by_day(
-    *, start: datetime, seconds: int, tz: ZoneInfo, day_start: time
-) -> list[tuple[date, datetime, int]]:
-    """Cut a usage interval ``[start, start + seconds)`` at teen-day boundaries.
-
-    Returns ``(local_date, piece_start_utc, piece_seconds)`` tuples in order, so usage that
-    crosses ``day_start`` is booked to the right day's quota. Piece lengths are whole seconds
-    and always sum to ``seconds`` exactly (a fractional second at a boundary, possible only
-    when ``start`` has microseconds, goes to the later piece). Zero-length pieces are omitted.
-    """
-    start_utc = _require_aware(start, "start")
-    if not _is_int(seconds) or seconds < 0:
-        raise ValueError(f"seconds must be an int >= 0, got {seconds!r}")
-    end_utc = start_utc + timedelta(seconds=seconds)
-    pieces: list[tuple[date, datetime, int]] = []
-    cursor = start_utc
-    booked = 0
-    while booked < seconds:
-        day = teen_day(now=cursor, tz=tz, day_start=day_start)
-        cut = min(end_utc, day.end_utc)
-        offset = min(seconds, (cut - start_utc) // _ONE_SECOND)
-        if offset > booked:
-            pieces.append((day.local_date, cursor, offset - booked))
-            booked = offset
-        cursor = day.end_utc
-    return pieces
-
-
-# --------------------------------------------------------------------------------------------
 # Downtime
 # --------------------------------------------------------------------------------------------
 
@@ -411,9 +253,9 @@ class _Occurrence(NamedTuple):
 
 def _occurrence(spec: DowntimeSpec, start_date: date, tz: tzinfo) -> _Occurrence | None:
     """The window instance starting on ``start_date`` (or None if DST makes it empty)."""
-    start = _local_to_utc(start_date, spec.start, tz)
-    end_date = start_date + _ONE_DAY if spec.crosses_midnight else start_date
-    end = _local_to_utc(end_date, spec.end, tz, last_occurrence=True)
+    start = local_to_utc(start_date, spec.start, tz)
+    end_date = start_date + ONE_DAY if spec.crosses_midnight else start_date
+    end = local_to_utc(end_date, spec.end, tz, last_occurrence=True)
     if end <= start:  # e.g. a window lying wholly inside a spring-forward gap
         return None
     return _Occurrence(start, end, spec)
@@ -432,7 +274,7 @@ def _occurrences(
                 occurrence = _occurrence(spec, current, tz)
                 if occurrence is not None:
                     found.append(occurrence)
-        current += _ONE_DAY
+        current += ONE_DAY
     found.sort(key=lambda o: (o.start, o.end, o.spec.name))
     return found
 
@@ -452,12 +294,12 @@ def downtime_at(
     that is beyond ``horizon_days`` the end is ``None``. Returns ``(None, None)`` outside
     downtime.
     """
-    now_utc = _require_aware(now)
+    now_utc = require_aware(now)
     specs = tuple(downtimes)
     if not specs:
         return None, None
     local = now_utc.astimezone(tz).date()
-    nearby = _occurrences(specs, tz, local - 2 * _ONE_DAY, local + _ONE_DAY)
+    nearby = _occurrences(specs, tz, local - 2 * ONE_DAY, local + ONE_DAY)
     active = [o for o in nearby if o.start <= now_utc < o.end]
     if not active:
         return None, None
@@ -467,7 +309,7 @@ def downtime_at(
     horizon_end = now_utc + timedelta(days=horizon_days)
     released = current.end
     for occurrence in _occurrences(
-        specs, tz, local - 2 * _ONE_DAY, local + (horizon_days + 2) * _ONE_DAY
+        specs, tz, local - 2 * ONE_DAY, local + (horizon_days + 2) * ONE_DAY
     ):
         if occurrence.start > released:
             break
@@ -485,14 +327,12 @@ def next_downtime_start(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> datetime | None:
     """The earliest window start strictly after ``now`` within ``horizon_days``, in UTC."""
-    now_utc = _require_aware(now)
+    now_utc = require_aware(now)
     local = now_utc.astimezone(tz).date()
     horizon_end = now_utc + timedelta(days=horizon_days)
     starts = [
         o.start
-        for o in _occurrences(
-            downtimes, tz, local - _ONE_DAY, local + (horizon_days + 1) * _ONE_DAY
-        )
+        for o in _occurrences(downtimes, tz, local - ONE_DAY, local + (horizon_days + 1) * ONE_DAY)
         if now_utc < o.start <= horizon_end
     ]
     return min(starts, default=None)
@@ -544,12 +384,12 @@ def compute_policy(
     downtime_name, limit_seconds, limit_reached and the browsing/privacy mappings, but not
     usage counters, so it works as an ETag.
     """
-    now_utc = _require_aware(now)
+    now_utc = require_aware(now)
     if not isinstance(rules, ScreenTimeSpec):
         raise TypeError(f"rules must be a ScreenTimeSpec, got {rules!r}")
     if not isinstance(grants, TodayGrants):
         raise TypeError(f"grants must be TodayGrants, got {grants!r}")
-    if not _is_int(used_seconds) or used_seconds < 0:
+    if not is_int(used_seconds) or used_seconds < 0:
         raise ValueError(f"used_seconds must be an int >= 0, got {used_seconds!r}")
 
     day = teen_day(now=now_utc, tz=tz, day_start=rules.day_start)

@@ -6,6 +6,8 @@ Each entry: name -> (task path, crontab fields in UTC). Add a line here to sched
 
 from __future__ import annotations
 
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
 PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
     "Deliver notifications whose mute window ended": (
         "controls.tasks.notifications_deliver_due",
@@ -40,8 +42,6 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
 
 def install_periodic_tasks() -> list[str]:
     """Create or update every declared task; returns the names written. Safe to run twice."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
     written = []
     for name, (task, cron) in PERIODIC_TASKS.items():
         fields = {

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from familypairing.celery import app
+
 
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html")
@@ -31,8 +33,6 @@ def _database_ok() -> str | None:
 
 
 def _broker_ok() -> str | None:
-    from familypairing.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

@@ -44,7 +44,7 @@ class TeenFactory(UserFactory):
 
 def link(parent: User, teen: User) -> GuardianLink:
     """An active guardian link with the teen's rules in place, as pairing leaves it."""
-    from controls.rules.services import rules_ensure_for_teen
+    from controls.rules.selectors import rules_ensure_for_teen
 
     link = GuardianLink.objects.create(parent=parent, teen=teen, status=LinkStatus.ACTIVE)
     rules_ensure_for_teen(teen=teen)

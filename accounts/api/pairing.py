@@ -4,6 +4,8 @@ pairing pages do, for app clients. Thin: the rules are in `accounts.pairing.serv
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -370,9 +372,6 @@ class ApprovalListView(APIView):
 
 
 def _own_open_link(user: User, link_id: int) -> GuardianLink:
-    from django.db.models import Q
-    from django.http import Http404
-
     link = (
         GuardianLink.objects.select_related("parent", "teen")
         .filter(Q(parent=user) | Q(teen=user), pk=link_id, status__in=OPEN_LINK_STATUSES)

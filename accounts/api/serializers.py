@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from rest_framework import serializers
 
 from accounts.models import Role, User
@@ -29,8 +31,6 @@ class ProfileUpdateSerializer(serializers.Serializer):
         return value
 
     def validate_time_zone(self, value: str) -> str:
-        from zoneinfo import available_timezones
-
         if value not in available_timezones():
             raise serializers.ValidationError(f"{value!r} is not a known IANA time zone.")
         return value

@@ -31,6 +31,10 @@ from django.utils import timezone
 from accounts.crypto import keyed_hash
 from accounts.models import Device, GuardianLink, LinkStatus, Platform, User
 from accounts.selectors import guardians_for_teen, is_guardian_of, teen_for_guardian
+from controls.audit import audit_record
+from controls.effective.selectors import effective_policy_for_teen
+from controls.models import NotificationKind
+from controls.notifications.services import notify
 
 # Public labels and an alphabet, not secrets:
 TOKEN_PREFIX = "fpd_"  # noqa: S105  # nosec B105
@@ -217,8 +221,6 @@ def device_statuses(
     if not devices:
         return []
     if version is None:
-        from controls.effective.selectors import effective_policy_for_teen
-
         version = effective_policy_for_teen(teen=teen, now=now).version
     return [
         DeviceStatus(
@@ -259,8 +261,6 @@ def device_register(
 ) -> tuple[Device, str]:
     """Register a device for `teen` (by the teen or one of their guardians). Returns the device
     and its token, which exists only in this return value: show it once."""
-    from controls.audit import audit_record
-
     now = now or timezone.now()
     errors: dict[str, str] = {}
     try:
@@ -310,8 +310,6 @@ def device_register(
 
 
 def device_rename(*, device: Device, actor: User, name: str) -> Device:
-    from controls.audit import audit_record
-
     name = _clean_name(name)
     if device.revoked_at is not None:
         raise ValidationError({"name": "This device was removed; register it again instead."})
@@ -339,10 +337,6 @@ def device_revoke(*, device: Device, actor: User, now: datetime | None = None) -
     """Revoke the device's token (it gets 401 from then on). Safe to call twice; returns whether
     this call revoked it. When the teen removes a device, every guardian is told: the device no
     longer applies their rules."""
-    from controls.audit import audit_record
-    from controls.models import NotificationKind
-    from controls.notifications.services import notify
-
     now = now or timezone.now()
     with transaction.atomic():
         revoked = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
@@ -375,42 +369,6 @@ def device_revoke(*, device: Device, actor: User, now: datetime | None = None) -
                     now=now,
                 )
     return True
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    version: str
-    current_version: str
-    applied_current: bool
-
-
-def device_policy_ack(
-    *, device: Device, version: str, now: datetime | None = None
-) -> Acknowledgement:
-    """The device says it applied policy `version`. Recorded as told (guardians then read
-    "applied" only if it is the current version); when it is current, the rules version behind
-    it is recorded too, so the sweep can tell later rule changes that were never applied."""
-    from controls.effective.selectors import effective_policy_for_teen
-    from controls.models import TeenRules
-
-    now = now or timezone.now()
-    # Read the rules version before the policy: if the rules change in between, the older
-    # number is kept, which can only make the device look behind, never ahead.
-    rules_version = (
-        TeenRules.objects.filter(teen_id=device.teen_id).values_list("version", flat=True).first()
-    )
-    current = effective_policy_for_teen(teen=device.teen, now=now).version
-    applied_current = version == current
-    fields: dict = {"acked_version": version, "acked_at": now}
-    if applied_current and rules_version is not None:
-        fields["acked_rules_version"] = rules_version
-    # A repeated acknowledgement of the same version keeps the time it was first applied.
-    if Device.objects.filter(pk=device.pk).exclude(acked_version=version).update(**fields):
-        for name, value in fields.items():
-            setattr(device, name, value)
-    return Acknowledgement(
-        version=version, current_version=current, applied_current=applied_current
-    )
 
 
 def teen_for_device_manager(*, user: User, teen_id: int) -> User:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from accounts.models import (
     UnlinkRequestStatus,
     User,
 )
+from controls.models import TeenRules
 
 
 def _get_or_404(queryset: QuerySet, pk) -> object:
@@ -125,8 +127,6 @@ def unlink_request_for_teen(*, teen: User, request_id: int) -> UnlinkRequest:
 
 def links_for_user(*, user: User) -> QuerySet[GuardianLink]:
     """Open links where the user is the parent or the teen (the API's link list)."""
-    from django.db.models import Q
-
     return (
         GuardianLink.objects.filter(Q(parent=user) | Q(teen=user), status__in=OPEN_LINK_STATUSES)
         .select_related("parent", "teen")
@@ -199,10 +199,6 @@ class TeenOverview:
 
 
 def teen_overview(*, teen: User) -> TeenOverview:
-    from django.conf import settings
-
-    from controls.models import TeenRules
-
     links = list(
         GuardianLink.objects.filter(teen=teen, status__in=OPEN_LINK_STATUSES)
         .select_related("parent")

@@ -37,10 +37,18 @@ from accounts.models import (
     UnlinkRequestStatus,
     User,
 )
-from accounts.pairing.throttle import attempt_begin, attempt_key, attempt_refund, client_address_key
+from accounts.pairing.throttle import (
+    attempt_begin,
+    attempt_counters_prune,
+    attempt_key,
+    attempt_refund,
+    client_address_key,
+)
 from controls.audit import audit_record
 from controls.models import NotificationKind, TeenRules
 from controls.notifications.services import notify
+from controls.rules.selectors import rules_ensure_for_teen
+from controls.rules.services import rules_reset_to_age_defaults
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I/L
 CODE_LENGTH = 8
@@ -241,8 +249,6 @@ def pairing_invitation_renew(
 
 def pairing_invitations_expire(*, now: datetime | None = None) -> int:
     """Mark invitations past their expiry as expired and wipe their sealed secrets."""
-    from accounts.pairing.throttle import attempt_counters_prune
-
     now = now or timezone.now()
     expired = PairingInvitation.objects.filter(
         status=InvitationStatus.PENDING, expires_at__lte=now
@@ -363,8 +369,6 @@ def pairing_accept(
 ) -> GuardianLink:
     """The teen accepts: a link, active at once for a first guardian; waiting for an existing
     guardian's approval otherwise (so a stranger holding a code cannot take over)."""
-    from controls.rules.services import rules_reset_to_age_defaults
-
     now = now or timezone.now()
     # Locking the teen's row serialises two acceptances for one teen, so the cap holds.
     teen = User.objects.select_for_update().get(pk=teen.pk)
@@ -509,8 +513,6 @@ def _check_pending_approver(link: GuardianLink, guardian: User) -> list[User]:
 def guardian_link_approve(
     *, link: GuardianLink, guardian: User, now: datetime | None = None
 ) -> GuardianLink:
-    from controls.rules.services import rules_ensure_for_teen
-
     now = now or timezone.now()
     link = _lock_link(link)
     guardians = _check_pending_approver(link, guardian)

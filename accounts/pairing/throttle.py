@@ -15,7 +15,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -70,9 +72,6 @@ def client_address_key(address: str) -> str:
 def client_address(request) -> str:
     """The client's address as allauth's own rate limits see it (set ALLAUTH_TRUSTED_PROXY_COUNT
     or ALLAUTH_TRUSTED_CLIENT_IP_HEADER behind a proxy, or every client shares one address)."""
-    from allauth.account.adapter import get_adapter
-    from django.core.exceptions import PermissionDenied
-
     try:
         return get_adapter(request).get_client_ip(request)
     except PermissionDenied:

@@ -27,7 +27,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
-from accounts.devices.services import device_policy_ack
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
 from controls.effective.cache import (
     policy_entry_for_teen,
@@ -35,9 +34,10 @@ from controls.effective.cache import (
     render_json,
     usage_context_keys,
 )
-from controls.effective.selectors import browsing_rules
+from controls.effective.inputs import browsing_rules
+from controls.enforcement.acks import device_policy_ack
 from controls.rules import exports
-from controls.rules.services import rules_ensure_for_teen
+from controls.rules.selectors import rules_ensure_for_teen
 from controls.time_requests.services import time_request_create
 from controls.usage.services import (
     MAX_EVENTS_PER_BATCH,

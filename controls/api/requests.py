@@ -17,14 +17,15 @@ from rest_framework.views import APIView
 
 from accounts.selectors import teen_for_guardian, teens_for_guardian
 from controls.data_rights.services import account_delete, user_data_export
-from controls.effective.selectors import notification_unread_count
 from controls.models import NotificationKind, TimeRequest, TimeRequestStatus
 from controls.notifications.selectors import (
     InboxFilters,
     email_preferences_for_user,
     email_preferences_set,
     kinds_for_user,
+    notification_unread_count,
     notifications_filtered,
+    time_request_id_from,
 )
 from controls.notifications.services import notification_mark_read
 from controls.time_requests.selectors import time_request_for_user
@@ -187,8 +188,6 @@ class NotificationSerializer(serializers.Serializer):
     time_request_id = serializers.SerializerMethodField()
 
     def get_time_request_id(self, obj) -> int | None:
-        from controls.notifications.selectors import time_request_id_from
-
         return time_request_id_from(obj)
 
 

@@ -29,12 +29,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controls.access import teen_for_rule_change, teen_for_viewer
-from controls.effective.selectors import audit_events_for_teen, effective_policy_for_teen
+from controls.audit import audit_events_for_teen
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import Audience, DomainMode, DowntimeWindow
 from controls.models import LikedVideosAudience as Liked
 from controls.rules import services
 from controls.rules.bounds import band_for_teen
 from controls.rules.describe import WEEKDAY_KEYS, history_entry, window_text
+from controls.rules.selectors import rules_ensure_for_teen
 
 HISTORY_MAX = 200
 
@@ -309,7 +311,7 @@ class TeenRulesView(APIView):
     )
     def get(self, request: Request, teen_id: int) -> Response:
         teen = teen_for_viewer(user=request.user, teen_id=teen_id)
-        rules = services.rules_ensure_for_teen(teen=teen)
+        rules = rules_ensure_for_teen(teen=teen)
         windows = DowntimeWindow.objects.filter(teen=teen)
         return Response(
             {
@@ -327,7 +329,7 @@ class TeenRulesView(APIView):
 
 def _read(request: Request, teen_id: int, shape) -> Response:
     teen = teen_for_viewer(user=request.user, teen_id=teen_id)
-    return Response(shape(services.rules_ensure_for_teen(teen=teen), teen))
+    return Response(shape(rules_ensure_for_teen(teen=teen), teen))
 
 
 def _write(request: Request, teen_id: int, serializer_class, save, shape) -> Response:

@@ -26,6 +26,7 @@ from accounts.models import (
     PairingInvitation,
     User,
 )
+from accounts.pairing.services import pending_link_close as pairing_link_refuse_unapprovable
 from accounts.selectors import guardians_for_teen, teens_for_guardian
 from controls.audit import audit_record
 from controls.models import (
@@ -212,8 +213,6 @@ def _end_links(*, user: User, now: datetime) -> None:
     """End every open link of the user with a notice to the people on the other side. A new
     guardian waiting for approval that nobody is left to give is turned down, as when the
     last guardian unlinks (the pairing feature's rule, reused)."""
-    from accounts.pairing.services import pending_link_close as pairing_link_refuse_unapprovable
-
     supervised = set(
         GuardianLink.objects.filter(parent=user, status=LinkStatus.ACTIVE).values_list(
             "teen_id", flat=True

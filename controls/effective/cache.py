@@ -36,43 +36,25 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from controls.effective.selectors import (
-    browsing_rules,
-    privacy_rules,
-    screen_time_spec,
-    today_grants,
+from controls.days import teen_day
+from controls.effective.inputs import (
+    PolicyInputs,
+    policy_compute,
+    policy_inputs_load,
+    used_seconds_on,
 )
 from controls.models import DayGrant, DowntimeWindow, TeenDay, TeenRules
-from controls.policy import EffectivePolicy, ScreenTimeSpec, TodayGrants, compute_policy, teen_day
+from controls.policy import EffectivePolicy
 
-KEY_PREFIX = "fp:policy"
+# "v2": entries pickled before the domain packages (issue #12) name classes at their old module
+# paths; a new prefix leaves them to expire unread instead of failing to unpickle.
+KEY_PREFIX = "fp:policy:v2"
 # Generations outlive every entry stored under them (entries live at most a day).
 GENERATION_SECONDS = 3 * 24 * 3600
 INPUTS_SECONDS = 24 * 3600
 # The longest a policy entry is kept even when nothing changes by time (a safety net should an
 # invalidation ever be missed: the policy is recomputed at least this often).
 ENTRY_MAX_SECONDS = 6 * 3600
-
-
-@dataclass(frozen=True)
-class PolicyInputs:
-    """What a guardian sets, as the policy function takes it."""
-
-    generation: int
-    rules_version: str
-    spec: ScreenTimeSpec
-    browsing: dict
-    privacy: dict
-    always_allowed_apps: frozenset[str]  # casefolded
-    grants: dict[date, TodayGrants]
-
-    @property
-    def day_start(self):
-        return self.spec.day_start
-
-    @property
-    def warning_minutes(self) -> tuple[int, ...]:
-        return self.spec.warning_minutes
 
 
 @dataclass(frozen=True)
@@ -150,25 +132,6 @@ def _current(kinds: tuple[str, ...], teen_id: int, found: dict) -> tuple[int, ..
 # --- Inputs ------------------------------------------------------------------------------------
 
 
-def _load_inputs(*, teen, generation: int, now: datetime) -> PolicyInputs:
-    from controls.rules.services import rules_ensure_for_teen
-
-    rules = rules_ensure_for_teen(teen=teen)
-    windows = list(DowntimeWindow.objects.filter(teen=teen))
-    local_date = teen_day(now=now, tz=teen.tz, day_start=rules.day_start).local_date
-    return PolicyInputs(
-        generation=generation,
-        rules_version=f"{rules.version}",
-        spec=screen_time_spec(rules, windows),
-        browsing=browsing_rules(rules),
-        privacy=privacy_rules(rules),
-        always_allowed_apps=frozenset(
-            str(app).strip().casefold() for app in rules.always_allowed_apps or []
-        ),
-        grants={local_date: today_grants(teen=teen, local_date=local_date)},
-    )
-
-
 def _fresh_inputs(*, teen, inputs, generation: int, now: datetime) -> tuple[PolicyInputs, date]:
     """(`inputs` if cached under `generation` and holding the grants of the teen's current day,
     else loaded from the database and cached; the teen's current day)."""
@@ -176,7 +139,7 @@ def _fresh_inputs(*, teen, inputs, generation: int, now: datetime) -> tuple[Poli
         local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
         if local_date in inputs.grants:
             return inputs, local_date
-    inputs = _load_inputs(teen=teen, generation=generation, now=now)
+    inputs = policy_inputs_load(teen=teen, now=now, generation=generation)
     cache.set(_key("inputs", teen.pk), inputs, INPUTS_SECONDS)
     (local_date,) = inputs.grants
     return inputs, local_date
@@ -195,23 +158,6 @@ def policy_inputs(
     else:
         inputs = cache.get(key)
     return _fresh_inputs(teen=teen, inputs=inputs, generation=generation, now=now)[0]
-
-
-def policy_from_inputs(
-    *, teen, inputs: PolicyInputs, used_seconds: int, now: datetime
-) -> EffectivePolicy:
-    tz = teen.tz
-    local_date = teen_day(now=now, tz=tz, day_start=inputs.day_start).local_date
-    return compute_policy(
-        rules=inputs.spec,
-        used_seconds=used_seconds,
-        grants=inputs.grants.get(local_date) or today_grants(teen=teen, local_date=local_date),
-        now=now,
-        tz=tz,
-        rules_version=inputs.rules_version,
-        browsing=inputs.browsing,
-        privacy=inputs.privacy,
-    )
 
 
 # --- Booking usage: the policy after a report ----------------------------------------------------
@@ -293,9 +239,7 @@ def policy_after_usage(
         )
         if policy is not None:
             return policy
-    policy = policy_from_inputs(
-        teen=teen, inputs=context.inputs, used_seconds=used_seconds, now=now
-    )
+    policy = policy_compute(teen=teen, inputs=context.inputs, used_seconds=used_seconds, now=now)
     valid_until = _valid_until(policy)
     timeout = min(ENTRY_MAX_SECONDS, (valid_until - now).total_seconds())
     if timeout >= 1:
@@ -356,12 +300,8 @@ def policy_entry_for_teen(
         return entry
     inputs = policy_inputs(teen=teen, now=now, generation=generations[0])
     local_date = teen_day(now=now, tz=teen.tz, day_start=inputs.day_start).local_date
-    used = (
-        TeenDay.objects.filter(teen=teen, local_date=local_date)
-        .values_list("counted_seconds", flat=True)
-        .first()
-    ) or 0
-    policy = policy_from_inputs(teen=teen, inputs=inputs, used_seconds=used, now=now)
+    used = used_seconds_on(teen=teen, local_date=local_date)
+    policy = policy_compute(teen=teen, inputs=inputs, used_seconds=used, now=now)
     entry = _entry(policy=policy, generations=generations, time_zone=teen.time_zone)
     timeout = min(ENTRY_MAX_SECONDS, (entry.valid_until - now).total_seconds())
     if timeout >= 1:

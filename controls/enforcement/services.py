@@ -57,7 +57,8 @@ from django.utils import timezone
 
 from accounts.models import Device, GuardianLink, LinkStatus, User
 from accounts.selectors import guardians_for_teen
-from controls.effective.selectors import downtime_specs, effective_policy_for_teen
+from controls.effective.inputs import downtime_specs
+from controls.effective.selectors import effective_policy_for_teen
 from controls.models import (
     WEEKDAY_FIELDS,
     DayGrant,
@@ -67,8 +68,10 @@ from controls.models import (
     NotificationKind,
     TeenDay,
 )
-from controls.notifications.services import mute_window_end, notify
+from controls.notifications.delivery import mute_window_end
+from controls.notifications.services import notify
 from controls.policy import EffectivePolicy, downtime_at, next_downtime_start
+from controls.wording import clock, duration_spoken
 
 DOWNTIME_NOTICE_MINUTES = 5
 # A notice for a start the sweep missed (beat paused, worker restarting) is still worth sending
@@ -79,20 +82,6 @@ SWEEP_BATCH = 500
 
 
 # --- Wording ---------------------------------------------------------------------------------
-
-
-def _duration(seconds: int) -> str:
-    minutes = round(seconds / 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    if hours:
-        return f"{hours} hour" + ("s" if hours > 1 else "")
-    return f"{minutes} minute" + ("s" if minutes != 1 else "")
-
-
-def _clock(moment: datetime | None, tz) -> str:
-    return moment.astimezone(tz).strftime("%H:%M") if moment else ""
 
 
 def _teen_link() -> str:
@@ -135,12 +124,12 @@ def _target_state(policy: EffectivePolicy) -> str:
 
 def _notify_warning(*, teen, policy: EffectivePolicy, minutes: int, now: datetime) -> None:
     key = f"warning:{minutes}:{policy.limit_seconds}:{teen.pk}:{policy.local_date}"
-    left = _duration(policy.seconds_left or 0)
+    left = duration_spoken(policy.seconds_left or 0)
     notify(
         recipient=teen,
         kind=NotificationKind.WARNING,
         title=f"{left} of screen time left today",
-        body=f"Today's limit is {_duration(policy.limit_seconds)}. "
+        body=f"Today's limit is {duration_spoken(policy.limit_seconds)}. "
         "If you need more, you can ask a guardian from your page.",
         link=_teen_link(),
         teen=teen,
@@ -152,7 +141,7 @@ def _notify_warning(*, teen, policy: EffectivePolicy, minutes: int, now: datetim
             recipient=guardian,
             kind=NotificationKind.WARNING,
             title=f"{teen.display_name} has {left} of screen time left today",
-            body=f"Today's limit is {_duration(policy.limit_seconds)}.",
+            body=f"Today's limit is {duration_spoken(policy.limit_seconds)}.",
             link=_guardian_link(teen),
             teen=teen,
             dedupe_key=key,
@@ -162,8 +151,8 @@ def _notify_warning(*, teen, policy: EffectivePolicy, minutes: int, now: datetim
 
 def _notify_limit(*, teen, policy: EffectivePolicy, now: datetime) -> None:
     key = f"limit:{policy.limit_seconds}:{teen.pk}:{policy.local_date}"
-    limit = _duration(policy.limit_seconds)
-    reset = _clock(policy.day_end_utc, teen.tz)
+    limit = duration_spoken(policy.limit_seconds)
+    reset = clock(policy.day_end_utc, teen.tz)
     notify(
         recipient=teen,
         kind=NotificationKind.LIMIT_REACHED,
@@ -312,7 +301,7 @@ def downtime_notices_send(*, now: datetime | None = None) -> int:
                 title=(
                     f"Downtime “{window.name}” has started"
                     if started
-                    else f"Downtime “{window.name}” starts at {_clock(starts_at, tz)}"
+                    else f"Downtime “{window.name}” starts at {clock(starts_at, tz)}"
                 ),
                 body=f"Your devices are locked from {window.start:%H:%M} to {window.end:%H:%M}.",
                 link=_teen_link(),
@@ -418,7 +407,7 @@ def devices_not_applied_notify(*, now: datetime | None = None) -> int:
                     kind=NotificationKind.DEVICE_NOT_APPLIED,
                     title=f"“{device.name}” has not applied {teen.display_name}'s latest rules",
                     body="The device has been in touch since the rules changed at "
-                    f"{_clock(device.rules_changed_at, guardian.tz)} but has not confirmed "
+                    f"{clock(device.rules_changed_at, guardian.tz)} but has not confirmed "
                     "applying them. Check that Family Pairing is still running on it.",
                     link=_guardian_link(teen),
                     teen=teen,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smtplib import SMTPException
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -19,3 +21,12 @@ def send_templated_email(*, to: str, subject: str, template: str, context: dict)
     )
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+# How every e-mail task retries a mail server that is down or slow (each is safe to run twice).
+EMAIL_RETRY = {
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 6,
+}

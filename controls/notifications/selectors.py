@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from controls.effective.selectors import notifications_for_user
 from controls.models import (
     Notification,
     NotificationKind,
@@ -33,6 +33,16 @@ TEEN_KINDS = (
     K.ACCOUNT,
 )
 GUARDIAN_KINDS = tuple(K)
+
+
+def notification_unread_count(*, user) -> int:
+    return Notification.objects.filter(
+        recipient=user, read_at__isnull=True, deliver_at__lte=timezone.now()
+    ).count()
+
+
+def notifications_for_user(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user, deliver_at__lte=timezone.now())
 
 
 def kinds_for_user(user) -> tuple[NotificationKind, ...]:

@@ -12,7 +12,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from controls.models import WEEKDAY_FIELDS, Audience, DomainMode, LikedVideosAudience
 from controls.rules.bounds import CHOICE_LABELS, AgeBand
-from controls.rules.describe import WEEKDAY_NAMES, WEEKDAY_SHORT, minutes_text
+from controls.rules.describe import WEEKDAY_NAMES, WEEKDAY_SHORT
+from controls.wording import minutes_short
 
 LIMIT_PRESETS = (40, 60, 90, 120)
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -79,7 +80,7 @@ class EveryDayLimitForm(forms.Form):
         label="Same limit every day",
         widget=forms.RadioSelect,
         choices=[
-            *[(str(m), minutes_text(m)) for m in LIMIT_PRESETS],
+            *[(str(m), minutes_short(m)) for m in LIMIT_PRESETS],
             ("none", "No limit"),
             ("other", "Other"),
         ],

@@ -22,13 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import teen_for_guardian, teens_for_guardian
 from controls.data_rights.services import account_delete, user_data_export
-from controls.effective.selectors import notification_unread_count
 from controls.models import Notification
 from controls.notifications.selectors import (
     InboxFilters,
     email_preferences_for_user,
     email_preferences_set,
     kinds_for_user,
+    notification_unread_count,
     notifications_filtered,
     open_time_requests_for,
     time_request_id_from,
@@ -41,11 +41,11 @@ from controls.time_requests.services import (
     REASON_MAX_LENGTH,
     REQUEST_MINUTES,
     day_grant_create,
-    minutes_label,
     time_request_approve,
     time_request_create,
     time_request_deny,
 )
+from controls.wording import minutes_spoken
 
 NOTIFICATIONS_PER_PAGE = 30
 
@@ -106,7 +106,7 @@ def teen_time_request(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Asked for {minutes_label(minutes)}. Your guardians have been told; "
+                f"Asked for {minutes_spoken(minutes)}. Your guardians have been told; "
                 "you'll see their answer here.",
             )
             return redirect(_safe_next(request, "/me/"))
@@ -148,7 +148,7 @@ def time_request_detail(request: HttpRequest, time_request_id: int) -> HttpRespo
             "time_request": time_request,
             "teen": time_request.teen,
             "is_guardian": time_request.teen_id != request.user.pk,
-            "asked": minutes_label(time_request.minutes),
+            "asked": minutes_spoken(time_request.minutes),
             "minute_choices": REQUEST_MINUTES,
         },
     )
@@ -174,7 +174,7 @@ def time_request_answer(request: HttpRequest, time_request_id: int) -> HttpRespo
             what = (
                 "no limit for the rest of today"
                 if grant.no_limit
-                else (f"{minutes_label(grant.bonus_minutes)} more today")
+                else (f"{minutes_spoken(grant.bonus_minutes)} more today")
             )
             messages.success(request, f"Approved: {teen_name} has {what}.")
         elif answer == "deny":
@@ -212,7 +212,7 @@ def teen_grant_time(request: HttpRequest, teen_id: int) -> HttpResponse:
         what = (
             "no limit for the rest of today"
             if grant.no_limit
-            else (f"{minutes_label(grant.bonus_minutes)} more today")
+            else (f"{minutes_spoken(grant.bonus_minutes)} more today")
         )
         messages.success(request, f"{teen.display_name} has {what}. They have been told.")
     return redirect(_safe_next(request, "/dashboard/"))
@@ -256,7 +256,7 @@ def email_action(request: HttpRequest, token: str) -> HttpResponse:
             "time_request": time_request,
             "teen": time_request.teen,
             "action": action.action,
-            "asked": minutes_label(time_request.minutes),
+            "asked": minutes_spoken(time_request.minutes),
             "error": error,
         },
         status=400 if error else 200,

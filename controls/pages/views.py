@@ -23,13 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import active_links_for_teen, teens_for_guardian
 from controls.access import teen_for_rule_change, teen_for_viewer
-from controls.effective.selectors import (
-    audit_events_for_teen,
-    browsing_rules,
-    effective_policy_for_teen,
-    pending_time_request_counts,
-    policies_for_teens,
-)
+from controls.audit import audit_events_for_teen
+from controls.effective.inputs import browsing_rules
+from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
 from controls.models import WEEKDAY_FIELDS, DowntimeWindow
 from controls.pages import forms
 from controls.rules import exports, services
@@ -38,12 +34,14 @@ from controls.rules.describe import (
     FIELD_LABELS,
     WEEKDAY_NAMES,
     history_entry,
-    minutes_text,
     policy_summary,
     value_text,
     window_text,
 )
 from controls.rules.domains import display_domain
+from controls.rules.selectors import rules_ensure_for_teen
+from controls.time_requests.selectors import pending_time_request_counts
+from controls.wording import minutes_short
 
 TABS = (
     ("today", "Today", "teen_detail"),
@@ -62,7 +60,7 @@ HISTORY_PAGE_SIZE = 50
 
 def _weekday_rows(rules, today_weekday: int) -> list[dict[str, Any]]:
     return [
-        {"day": day, "limit": minutes_text(getattr(rules, name)), "today": index == today_weekday}
+        {"day": day, "limit": minutes_short(getattr(rules, name)), "today": index == today_weekday}
         for index, (name, day) in enumerate(zip(WEEKDAY_FIELDS, WEEKDAY_NAMES, strict=True))
     ]
 
@@ -84,7 +82,7 @@ def _window_rows(windows) -> list[dict[str, Any]]:
 
 def _rules_context(teen) -> dict[str, Any]:
     """The teen's rules and what they mean right now, for every per-teen page."""
-    rules = services.rules_ensure_for_teen(teen=teen)
+    rules = rules_ensure_for_teen(teen=teen)
     policy = effective_policy_for_teen(teen=teen)
     windows = list(DowntimeWindow.objects.filter(teen=teen))
     return {
@@ -287,7 +285,7 @@ def _screen_time_forms(teen, rules, **bound) -> dict[str, Any]:
 
 
 def _screen_time_page(request, teen, *, status: int = 200, **bound) -> HttpResponse:
-    rules = services.rules_ensure_for_teen(teen=teen)
+    rules = rules_ensure_for_teen(teen=teen)
     return _teen_page(
         request, teen, "screen_time", _screen_time_forms(teen, rules, **bound), status=status
     )
@@ -422,7 +420,7 @@ def teen_browsing(request: HttpRequest, teen_id: int) -> HttpResponse:
 
 
 def _privacy_page(request, teen, *, status: int = 200, form=None, governance=None):
-    rules = services.rules_ensure_for_teen(teen=teen)
+    rules = rules_ensure_for_teen(teen=teen)
     band = band_for_teen(teen)
     form = form or forms.PrivacyForm(initial=forms.PrivacyForm.initial_from(rules), band=band)
     governance = governance or forms.GovernanceForm(
@@ -493,7 +491,7 @@ def teen_history(request: HttpRequest, teen_id: int) -> HttpResponse:
 
 def _export(request: HttpRequest, teen_id: int, render_text, filename: str) -> HttpResponse:
     teen = teen_for_viewer(user=request.user, teen_id=teen_id)
-    rules = services.rules_ensure_for_teen(teen=teen)
+    rules = rules_ensure_for_teen(teen=teen)
     text = render_text(browsing=browsing_rules(rules), version=rules.version)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'

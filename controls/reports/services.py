@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from accounts.models import LinkStatus, User
 from accounts.selectors import teens_for_guardian
+from controls.days import day_for_local_date
+from controls.effective.selectors import day_limits_for_teen
 from controls.models import (
     AuditEvent,
     DailyUsage,
@@ -34,10 +36,10 @@ from controls.models import (
     TimeRequestStatus,
     WeeklyReportLog,
 )
+from controls.notifications.delivery import email_wanted
 from controls.notifications.emails import send_templated_email
-from controls.notifications.services import email_wanted
-from controls.policy import day_for_local_date
-from controls.usage.charts import _day_limits, minutes_text
+from controls.rules.selectors import rules_ensure_for_teen
+from controls.wording import used_text
 
 REPORT_WEEKDAY = 6  # Sunday
 REPORT_TIME = time(18, 0)
@@ -100,11 +102,11 @@ class ReportDay:
 
     @property
     def used(self) -> str:
-        return minutes_text(self.seconds)
+        return used_text(self.seconds)
 
     @property
     def limit(self) -> str:
-        return "no limit" if self.limit_seconds is None else minutes_text(self.limit_seconds)
+        return "no limit" if self.limit_seconds is None else used_text(self.limit_seconds)
 
 
 @dataclass
@@ -123,11 +125,11 @@ class TeenWeek:
 
     @property
     def total(self) -> str:
-        return minutes_text(sum(d.seconds for d in self.days))
+        return used_text(sum(d.seconds for d in self.days))
 
     @property
     def average(self) -> str:
-        return minutes_text(sum(d.seconds for d in self.days) // len(self.days))
+        return used_text(sum(d.seconds for d in self.days) // len(self.days))
 
     @property
     def days_over(self) -> int:
@@ -139,8 +141,6 @@ class TeenWeek:
 
 
 def teen_week(*, teen: User, week_start: date) -> TeenWeek:
-    from controls.rules.services import rules_ensure_for_teen
-
     days = [week_start + timedelta(days=n) for n in range(7)]
     week_end = days[-1]
     rules = rules_ensure_for_teen(teen=teen)
@@ -149,7 +149,7 @@ def teen_week(*, teen: User, week_start: date) -> TeenWeek:
             "local_date", "counted_seconds"
         )
     )
-    limits = _day_limits(teen=teen, rules=rules, days=days)
+    limits = day_limits_for_teen(teen=teen, rules=rules, days=days)
     report_days = [ReportDay(d, totals.get(d, 0), limits[d]) for d in days]
     longest = max([d.seconds for d in report_days] + [d.limit_seconds or 0 for d in report_days])
     widths = [round(100 * d.seconds / longest) if longest else 0 for d in report_days]
@@ -160,7 +160,7 @@ def teen_week(*, teen: User, week_start: date) -> TeenWeek:
         .annotate(total=Sum("seconds"))
         .order_by("-total", "app")[:TOP_APPS]
     )
-    top_apps = [(row["app"] or "Other apps", minutes_text(row["total"])) for row in apps]
+    top_apps = [(row["app"] or "Other apps", used_text(row["total"])) for row in apps]
 
     requests = list(
         TimeRequest.objects.filter(teen=teen, local_date__range=(week_start, week_end))

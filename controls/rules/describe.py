@@ -8,10 +8,13 @@ numbers), so the same functions describe a change right after a save and years l
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import time
 from typing import Any
 
+from django.utils import timezone
+
 from controls.models import WEEKDAY_FIELDS, Audience, DomainMode, LikedVideosAudience
+from controls.policy import Reason
+from controls.wording import clock_near, duration_short, minutes_short, time_text
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -55,31 +58,6 @@ _TIME_FIELDS = {"day_start", "mute_start", "mute_end", "start", "end"}
 _SHOW_AT_MOST = 5
 
 
-def minutes_text(minutes: int | None) -> str:
-    """40 → "40 min", 60 → "1 h", 90 → "1 h 30 min", None → "no limit"."""
-    if minutes is None:
-        return "no limit"
-    hours, rest = divmod(int(minutes), 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h" if not rest else f"{hours} h {rest} min"
-
-
-def seconds_text(seconds: int | None) -> str:
-    """Whole minutes, rounded down (a teen must never be promised a minute they don't have)."""
-    if seconds is None:
-        return "no limit"
-    return minutes_text(max(0, int(seconds)) // 60)
-
-
-def time_text(value: Any) -> str:
-    if value is None:
-        return "off"
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    return str(value)
-
-
 def weekdays_text(days: Iterable[int]) -> str:
     """[0..4] → "Mon–Fri", all → "every day", [5, 6] → "Sat–Sun", [0, 2] → "Mon, Wed"."""
     chosen = sorted(set(days))
@@ -104,7 +82,7 @@ def weekdays_text(days: Iterable[int]) -> str:
 
 def value_text(name: str, value: Any) -> str:
     if name in WEEKDAY_FIELDS or name == "bonus_minutes":
-        return minutes_text(value)
+        return minutes_short(value)
     if name == "warning_minutes":
         values = sorted(value or [], reverse=True)
         if not values:
@@ -152,10 +130,10 @@ def change_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[st
     lines: list[str] = []
     limit_keys = [key for key in keys if key in WEEKDAY_FIELDS]
     if len(limit_keys) == 7 and len({after.get(key) for key in limit_keys}) == 1:
-        new = minutes_text(after[limit_keys[0]])
+        new = minutes_short(after[limit_keys[0]])
         olds = {before.get(key) for key in limit_keys}
         if len(olds) == 1:
-            lines.append(f"Every day's limit: {minutes_text(olds.pop())} → {new}")
+            lines.append(f"Every day's limit: {minutes_short(olds.pop())} → {new}")
         else:
             lines.append(f"Every day's limit: → {new}")
         keys = [key for key in keys if key not in WEEKDAY_FIELDS]
@@ -197,25 +175,12 @@ def history_entry(event) -> dict[str, Any]:
     }
 
 
-def _clock(moment, tz, *, today) -> str:
-    local = moment.astimezone(tz)
-    if local.date() == today:
-        return local.strftime("%H:%M")
-    if (local.date() - today).days == 1:
-        return local.strftime("%H:%M tomorrow")
-    return local.strftime("%a %H:%M")
-
-
 def policy_summary(policy, tz, *, now=None) -> dict[str, Any]:
     """What the effective policy means right now, in words: for cards and status lines.
     Clock times are in the teen's time zone (`tz`)."""
-    from django.utils import timezone
-
-    from controls.policy import Reason
-
     today = (now or timezone.now()).astimezone(tz).date()
     change = policy.next_change_at
-    when = _clock(change, tz, today=today) if change else None
+    when = clock_near(change, tz, today=today) if change else None
     if policy.reason == Reason.DOWNTIME:
         state, css = f"Downtime: “{policy.downtime_name}”", "status-bad"
         detail = f"Until {when}." if when else "Until further notice."
@@ -223,7 +188,9 @@ def policy_summary(policy, tz, *, now=None) -> dict[str, Any]:
         state, css = "Daily limit reached", "status-bad"
         # Not "allowed again at next_change_at": that may be a downtime starting. New time
         # comes with the next day (downtime, if any, still applies then).
-        detail = f"New time when the day resets at {_clock(policy.day_end_utc, tz, today=today)}."
+        detail = (
+            f"New time when the day resets at {clock_near(policy.day_end_utc, tz, today=today)}."
+        )
     else:
         state, css = "Allowed now", "status-ok"
         if policy.warnings_due:
@@ -234,15 +201,15 @@ def policy_summary(policy, tz, *, now=None) -> dict[str, Any]:
         left = "No limit today"
         percent = None
     else:
-        left = f"{seconds_text(policy.seconds_left)} left"
+        left = f"{duration_short(policy.seconds_left)} left"
         percent = min(100, round(policy.used_seconds * 100 / limit)) if limit else 100
     return {
         "allowed": policy.allowed,
         "state": state,
         "css": css,
         "detail": detail,
-        "used": seconds_text(policy.used_seconds),
-        "limit": "no limit" if limit is None else seconds_text(limit),
+        "used": duration_short(policy.used_seconds),
+        "limit": "no limit" if limit is None else duration_short(limit),
         "left": left,
         "percent": percent,
     }

@@ -40,6 +40,7 @@ from controls.notifications.services import notify
 from controls.rules.bounds import BOUNDED_FIELDS, band_for_teen
 from controls.rules.describe import WEEKDAY_NAMES, change_lines, window_text
 from controls.rules.domains import normalise_domains
+from controls.rules.selectors import rules_ensure_for_teen
 
 SCREEN_TIME_FIELDS = (*WEEKDAY_FIELDS, "warning_minutes", "day_start", "always_allowed_apps")
 BROWSING_FIELDS = ("restricted_mode", "search_enabled", "keyword_filters", "domain_mode", "domains")
@@ -98,15 +99,6 @@ class RulesChange:
 # --------------------------------------------------------------------------------------------
 # The rule set itself
 # --------------------------------------------------------------------------------------------
-
-
-def rules_ensure_for_teen(*, teen) -> TeenRules:
-    """The teen's rules, created with the defaults for the teen's age if missing. Defaults are
-    applied only here, once: a birthday never switches anything on."""
-    rules, _ = TeenRules.objects.get_or_create(
-        teen=teen, defaults=dict(band_for_teen(teen).defaults)
-    )
-    return rules
 
 
 def rules_reset_to_age_defaults(*, teen, actor=None, now: datetime | None = None) -> TeenRules:

@@ -12,27 +12,14 @@ from controls.time_requests.selectors import time_requests_for_teen
 from controls.time_requests.services import (
     REASON_MAX_LENGTH,
     REQUEST_MINUTES,
-    minutes_label,
     time_request_wait_until,
 )
+from controls.usage.charts import usage_charts_for_teen
+from controls.wording import duration_short, minutes_spoken
 
 register = template.Library()
 
 RECENT_REQUESTS = 5
-
-
-def duration_label(seconds: int | None) -> str:
-    """ "1 h 05 min", "42 min", "less than a minute"."""
-    if seconds is None:
-        return "no limit"
-    minutes = seconds // 60
-    if minutes < 1:
-        return "less than a minute" if seconds else "0 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def time_left_label(policy) -> str:
@@ -42,7 +29,7 @@ def time_left_label(policy) -> str:
         return "No limit today"
     if policy.limit_reached:
         return "Time's up for today"
-    return f"{duration_label(policy.seconds_left)} left today"
+    return f"{duration_short(policy.seconds_left)} left today"
 
 
 def time_requests_panel_context(*, teen, user) -> dict:
@@ -66,11 +53,11 @@ def time_requests_panel_context(*, teen, user) -> dict:
         "has_guardians": guardians_for_teen(teen=teen).exists() if viewer_is_teen else True,
         "policy": policy,
         "time_left": time_left_label(policy),
-        "used_label": duration_label(policy.used_seconds),
-        "limit_label": duration_label(policy.limit_seconds),
+        "used_label": duration_short(policy.used_seconds),
+        "limit_label": duration_short(policy.limit_seconds),
         "used_percent": used_percent,
         "pending": pending,
-        "pending_label": minutes_label(pending.minutes) if pending else "",
+        "pending_label": minutes_spoken(pending.minutes) if pending else "",
         "recent": requests,
         "grants": grants,
         "wait_until": time_request_wait_until(teen=teen) if viewer_is_teen else None,
@@ -88,8 +75,6 @@ def time_requests_panel(context, teen):
 
 @register.inclusion_tag("controls/_usage_charts.html", takes_context=True)
 def usage_charts(context, teen):
-    from controls.usage.charts import usage_charts_for_teen
-
     return {
         "teen": teen,
         "request": context.get("request"),
@@ -100,4 +85,4 @@ def usage_charts(context, teen):
 
 @register.filter
 def request_minutes(minutes):
-    return minutes_label(minutes)
+    return minutes_spoken(minutes)

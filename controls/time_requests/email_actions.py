@@ -1,4 +1,4 @@
-"""Approve / Deny links in a guardian's e-mail about a time request.
+"""Approve / Deny links in a guardian's e-mail about a time request: what opening one means.
 
 A link is a signed token naming the request, the guardian it was sent to, the answer and when
 it expires (the end of the teen's day). It is only a shortcut, never a credential: the guardian
@@ -14,17 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core import signing
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.selectors import is_guardian_of
 from controls.models import TimeRequest, TimeRequestStatus
-from controls.time_requests.services import _closed_message, time_request_day, time_request_lapse
-
-SALT = "familypairing.time-request-email-action"
-ACTIONS = ("approve", "deny")
+from controls.time_requests.email_links import ACTIONS, SALT
+from controls.time_requests.services import (
+    time_request_closed_message,
+    time_request_day,
+    time_request_lapse,
+)
 
 
 class EmailActionRefused(Exception):
@@ -43,24 +43,6 @@ class EmailAction:
     time_request: TimeRequest
     action: str
     token: str
-
-
-def email_action_token(*, time_request: TimeRequest, guardian, action: str) -> str:
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    expires = time_request_day(time_request=time_request).end_utc
-    payload = {
-        "r": time_request.pk,
-        "g": guardian.pk,
-        "a": action,
-        "e": int(expires.timestamp()),
-    }
-    return signing.dumps(payload, salt=SALT)
-
-
-def email_action_url(*, time_request: TimeRequest, guardian, action: str) -> str:
-    token = email_action_token(time_request=time_request, guardian=guardian, action=action)
-    return settings.SITE_URL + reverse("time_request_email_action", args=[token])
 
 
 def email_action_resolve(*, token: str, user, now: datetime | None = None) -> EmailAction:
@@ -94,7 +76,8 @@ def email_action_resolve(*, token: str, user, now: datetime | None = None) -> Em
         )
     if time_request.status != TimeRequestStatus.PENDING:
         raise EmailActionRefused(
-            "This link has already been used: " + _closed_message(time_request, viewer=user),
+            "This link has already been used: "
+            + time_request_closed_message(time_request, viewer=user),
             status=410,
             time_request=time_request,
         )

@@ -1,11 +1,11 @@
-"""Reads for more-time requests and the notification centre (pages, API and tasks)."""
+"""Reads for more-time requests (pages, API and tasks)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
-from accounts.selectors import teen_for_guardian
+from accounts.selectors import teen_for_guardian, teens_for_guardian
 from controls.models import TimeRequest, TimeRequestStatus
 
 
@@ -28,8 +28,6 @@ def time_requests_for_teen(*, teen) -> QuerySet[TimeRequest]:
 
 
 def time_requests_pending_for_guardian(*, guardian) -> QuerySet[TimeRequest]:
-    from accounts.selectors import teens_for_guardian
-
     return TimeRequest.objects.filter(
         teen__in=teens_for_guardian(guardian=guardian), status=TimeRequestStatus.PENDING
     ).select_related("teen")
@@ -37,3 +35,14 @@ def time_requests_pending_for_guardian(*, guardian) -> QuerySet[TimeRequest]:
 
 def time_request_pending_for_teen(*, teen) -> TimeRequest | None:
     return TimeRequest.objects.filter(teen=teen, status=TimeRequestStatus.PENDING).first()
+
+
+def pending_time_request_counts(*, teen_ids) -> dict[int, int]:
+    """Open more-time requests per teen, in one query."""
+    rows = (
+        TimeRequest.objects.filter(teen_id__in=list(teen_ids), status=TimeRequestStatus.PENDING)
+        .values("teen_id")
+        .annotate(count=Count("id"))
+        .values_list("teen_id", "count")
+    )
+    return dict(rows)

@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from accounts.selectors import guardians_for_teen, is_guardian_of
 from controls.audit import audit_record
+from controls.days import LocalDay
+from controls.effective.selectors import teen_day_of, teen_today
 from controls.models import (
     DayGrant,
     Notification,
@@ -32,7 +34,8 @@ from controls.models import (
     TimeRequestStatus,
 )
 from controls.notifications.services import notify
-from controls.policy import TeenDay, day_for_local_date, teen_day
+from controls.time_requests.tasks import time_request_send_email
+from controls.wording import clock, minutes_spoken
 
 REQUEST_MINUTES = (15, 30, 60)
 REASON_MAX_LENGTH = 200
@@ -40,39 +43,9 @@ NOTE_MAX_LENGTH = 500
 GRANT_MAX_MINUTES = 1440
 
 
-def minutes_label(minutes: int | None) -> str:
-    """ "30 minutes", "1 hour", "the rest of today": how people say it."""
-    if minutes is None:
-        return "the rest of today"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    if minutes > 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-def _rules_day_start(teen):
-    from controls.rules.services import rules_ensure_for_teen
-
-    return rules_ensure_for_teen(teen=teen).day_start
-
-
-def teen_today(*, teen, now: datetime | None = None) -> TeenDay:
-    """The teen's current day (their time zone and their rules' day start)."""
-    return teen_day(now=now or timezone.now(), tz=teen.tz, day_start=_rules_day_start(teen))
-
-
-def time_request_day(*, time_request: TimeRequest) -> TeenDay:
+def time_request_day(*, time_request: TimeRequest) -> LocalDay:
     """The teen day a request was made for; the request lapses when it ends."""
-    teen = time_request.teen
-    return day_for_local_date(
-        local_date=time_request.local_date, tz=teen.tz, day_start=_rules_day_start(teen)
-    )
-
-
-def _local_clock(moment: datetime, user) -> str:
-    return moment.astimezone(user.tz).strftime("%H:%M")
+    return teen_day_of(teen=time_request.teen, local_date=time_request.local_date)
 
 
 def _request_link(time_request: TimeRequest) -> str:
@@ -168,7 +141,7 @@ def time_request_create(
                     "request": ValidationError(
                         "Your last request was declined. You can ask again at %(at)s.",
                         code="wait_after_denial",
-                        params={"at": _local_clock(wait_until, teen)},
+                        params={"at": clock(wait_until, teen.tz)},
                     )
                 }
             )
@@ -188,7 +161,7 @@ def time_request_create(
                 code="already_pending",
             ) from None
 
-        label = minutes_label(minutes)
+        label = minutes_spoken(minutes)
         audit_record(
             actor=teen,
             teen=teen,
@@ -218,8 +191,6 @@ def _send_request_email_instead(*, notification: Notification, time_request: Tim
     """The guardian's e-mail for a request carries signed Approve / Deny buttons, so it is sent
     by its own task instead of the generic one: claim the generic send now (before commit, when
     the generic task would run) and queue ours after commit."""
-    from controls.time_requests.tasks import time_request_send_email
-
     if notification.deliver_at > timezone.now():  # deferred: the generic delivery handles it
         return
     Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
@@ -233,7 +204,7 @@ def _send_request_email_instead(*, notification: Notification, time_request: Tim
 # --------------------------------------------------------------------------------------------
 
 
-def _closed_message(time_request: TimeRequest, *, viewer) -> str:
+def time_request_closed_message(time_request: TimeRequest, *, viewer) -> str:
     if time_request.status == TimeRequestStatus.LAPSED:
         return "This request lapsed at the end of the teen's day; nobody can answer it now."
     who = time_request.answered_by
@@ -243,7 +214,7 @@ def _closed_message(time_request: TimeRequest, *, viewer) -> str:
         else (who.display_name if who is not None else "another guardian")
     )
     verb = "approved" if time_request.status == TimeRequestStatus.APPROVED else "declined"
-    when = _local_clock(time_request.answered_at, viewer) if time_request.answered_at else ""
+    when = clock(time_request.answered_at, viewer.tz) if time_request.answered_at else ""
     return f"Already {verb} by {name}" + (f" at {when}" if when else "") + "."
 
 
@@ -258,7 +229,9 @@ def _check_answerable(*, time_request: TimeRequest, guardian, now: datetime) -> 
     ):
         time_request_lapse(time_request_id=time_request.pk, now=now)
         time_request.refresh_from_db()
-        raise ValidationError({"request": _closed_message(time_request, viewer=guardian)})
+        raise ValidationError(
+            {"request": time_request_closed_message(time_request, viewer=guardian)}
+        )
 
 
 def time_request_approve(
@@ -297,7 +270,7 @@ def time_request_approve(
             time_request=time_request,
             created_at=now,
         )
-        label = minutes_label(granted)
+        label = minutes_spoken(granted)
         audit_record(
             actor=guardian,
             teen=teen,
@@ -305,7 +278,7 @@ def time_request_approve(
             summary=f"{guardian.display_name} approved {teen.display_name}'s request: "
             f"{label} more"
             + (" today" if granted is not None else "")
-            + (f" (asked for {minutes_label(time_request.minutes)})" if minutes else ""),
+            + (f" (asked for {minutes_spoken(time_request.minutes)})" if minutes else ""),
             before={"status": TimeRequestStatus.PENDING},
             after={"status": TimeRequestStatus.APPROVED, "granted_minutes": granted},
             extra={"time_request": _request_summary(time_request), "note": note},
@@ -337,7 +310,7 @@ def time_request_deny(
             teen=teen,
             action="time_request.denied",
             summary=f"{guardian.display_name} declined {teen.display_name}'s request for "
-            f"{minutes_label(time_request.minutes)}" + (f": “{note}”" if note else ""),
+            f"{minutes_spoken(time_request.minutes)}" + (f": “{note}”" if note else ""),
             before={"status": TimeRequestStatus.PENDING},
             after={"status": TimeRequestStatus.DENIED},
             extra={"time_request": _request_summary(time_request), "note": note},
@@ -359,7 +332,8 @@ def _claim_answer(
         raise ValidationError(
             {
                 "request": ValidationError(
-                    _closed_message(time_request, viewer=guardian), code="already_answered"
+                    time_request_closed_message(time_request, viewer=guardian),
+                    code="already_answered",
                 )
             }
         )
@@ -374,12 +348,12 @@ def _tell_about_answer(
         what = (
             "no limit for the rest of today"
             if granted is None
-            else f"{minutes_label(granted)} more today"
+            else f"{minutes_spoken(granted)} more today"
         )
         teen_title = f"{guardian.display_name} said yes: {what}"
     else:
         teen_title = (
-            f"{guardian.display_name} said no to {minutes_label(time_request.minutes)} more"
+            f"{guardian.display_name} said no to {minutes_spoken(time_request.minutes)} more"
         )
     teen_body = (
         f"Note from {guardian.display_name}: {time_request.note}" if time_request.note else ""
@@ -387,7 +361,7 @@ def _tell_about_answer(
     if not approved:
         wait = settings.TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES
         if wait:
-            ask_again = _local_clock(now + timedelta(minutes=wait), teen)
+            ask_again = clock(now + timedelta(minutes=wait), teen.tz)
             teen_body = (
                 teen_body + "\n" if teen_body else ""
             ) + f"You can ask again at {ask_again}."
@@ -407,7 +381,7 @@ def _tell_about_answer(
             recipient=other,
             kind=NotificationKind.TIME_REQUEST_ANSWERED,
             title=f"{guardian.display_name} {verb} {teen.display_name}'s request for "
-            f"{minutes_label(time_request.minutes)}",
+            f"{minutes_spoken(time_request.minutes)}",
             body=time_request.note and f"Note: {time_request.note}",
             link=_request_link(time_request),
             teen=teen,
@@ -441,7 +415,7 @@ def time_request_lapse(*, time_request_id: int, now: datetime | None = None) -> 
             actor=None,
             teen=teen,
             action="time_request.lapsed",
-            summary=f"{teen.display_name}'s request for {minutes_label(time_request.minutes)} "
+            summary=f"{teen.display_name}'s request for {minutes_spoken(time_request.minutes)} "
             "lapsed: nobody answered before the day ended",
             before={"status": TimeRequestStatus.PENDING},
             after={"status": TimeRequestStatus.LAPSED},
@@ -450,7 +424,7 @@ def time_request_lapse(*, time_request_id: int, now: datetime | None = None) -> 
         notify(
             recipient=teen,
             kind=NotificationKind.TIME_REQUEST_ANSWERED,
-            title=f"Your request for {minutes_label(time_request.minutes)} lapsed",
+            title=f"Your request for {minutes_spoken(time_request.minutes)} lapsed",
             body="Nobody answered before your day ended. You can ask again today.",
             link="/me/",
             teen=teen,
@@ -510,7 +484,7 @@ def day_grant_create(
         what = (
             "no limit for the rest of today"
             if no_limit
-            else f"{minutes_label(bonus_minutes)} more today"
+            else f"{minutes_spoken(bonus_minutes)} more today"
         )
         audit_record(
             actor=guardian,

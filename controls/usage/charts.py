@@ -19,7 +19,10 @@ from django.db.models import Sum
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from controls.models import DailyUsage, DayGrant, TeenDay
+from controls.effective.selectors import day_limits_for_teen, teen_today
+from controls.models import DailyUsage, TeenDay
+from controls.rules.selectors import rules_ensure_for_teen
+from controls.wording import used_text
 
 WIDTH = 360
 ACCENT = "#2f5bea"
@@ -31,15 +34,6 @@ MUTED = "#555d6b"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 UNKNOWN_APP = "Other apps"
 TOP_APPS = 8
-
-
-def minutes_text(seconds: int) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 @dataclass
@@ -91,7 +85,7 @@ def bar_chart(
 ) -> Chart:
     """Horizontal bars, one per row, label above the bar and the time at its end: long app
     names stay readable on a narrow screen."""
-    rows = [(bar.label, minutes_text(bar.seconds), bar.note) for bar in bars]
+    rows = [(bar.label, used_text(bar.seconds), bar.note) for bar in bars]
     if not bars:
         svg = _svg(
             key=key,
@@ -114,10 +108,10 @@ def bar_chart(
             f'<rect x="0" y="{top + 20}" width="{width:.1f}" height="{bar_height}" rx="3" '
             f'fill="{colour}"/>'
             f'<text x="{width + 6:.1f}" y="{top + 32}" font-size="13" fill="{MUTED}">'
-            f"{escape(minutes_text(bar.seconds) + bar.value_suffix)}</text>"
+            f"{escape(used_text(bar.seconds) + bar.value_suffix)}</text>"
         )
     description = "; ".join(
-        f"{bar.label}: {minutes_text(bar.seconds)}" + (f" ({bar.note})" if bar.note else "")
+        f"{bar.label}: {used_text(bar.seconds)}" + (f" ({bar.note})" if bar.note else "")
         for bar in bars
     )
     svg = _svg(
@@ -186,8 +180,8 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
     rows = [
         (
             f"{column.day:%a} {column.day.day} {column.day:%b}",
-            minutes_text(column.seconds),
-            "no limit" if column.limit_seconds is None else minutes_text(column.limit_seconds),
+            used_text(column.seconds),
+            "no limit" if column.limit_seconds is None else used_text(column.limit_seconds),
         )
         for column in columns
     ]
@@ -196,8 +190,8 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
     )
     total = sum(c.seconds for c in columns)
     description = (
-        f"{count} days, {minutes_text(total)} in all, about "
-        f"{minutes_text(total // max(count, 1))} a day; over the limit on {over_days} "
+        f"{count} days, {used_text(total)} in all, about "
+        f"{used_text(total // max(count, 1))} a day; over the limit on {over_days} "
         f"day{'s' if over_days != 1 else ''}. "
         + "; ".join(f"{r[0]}: {r[1]} of {r[2]}" for r in rows[-7:])
     )
@@ -210,27 +204,8 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
 # --------------------------------------------------------------------------------------------
 
 
-def _day_limits(*, teen, rules, days: list[date]) -> dict[date, int | None]:
-    grants: dict[date, list] = defaultdict(list)
-    for grant in DayGrant.objects.filter(teen=teen, local_date__in=days):
-        grants[grant.local_date].append(grant)
-    limits = rules.daily_limits()
-    result: dict[date, int | None] = {}
-    for day in days:
-        base = limits[day.weekday()]
-        todays = grants.get(day, [])
-        if base is None or any(g.no_limit for g in todays):
-            result[day] = None
-        else:
-            result[day] = (base + sum(g.bonus_minutes for g in todays)) * 60
-    return result
-
-
 def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Chart]:
     """Today's use by app, the last 7 and 30 days against the limit, and per-device totals."""
-    from controls.rules.services import rules_ensure_for_teen
-    from controls.time_requests.services import teen_today
-
     rules = rules_ensure_for_teen(teen=teen)
     today = teen_today(teen=teen, now=now).local_date
     first = today - timedelta(days=29)
@@ -241,7 +216,7 @@ def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Cha
             "local_date", "counted_seconds"
         )
     )
-    limits = _day_limits(teen=teen, rules=rules, days=days)
+    limits = day_limits_for_teen(teen=teen, rules=rules, days=days)
     columns = [DayColumn(day, totals.get(day, 0), limits[day]) for day in days]
 
     usage = list(
@@ -268,7 +243,7 @@ def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Cha
         others = Bar(f"{len(rest)} more apps", sum(b.seconds for b in rest))
         app_bars = [*app_bars[: TOP_APPS - 1], others]
     device_bars = [
-        Bar(name, seconds, f"{minutes_text(by_device_week[name])} in 7 days", value_suffix=" today")
+        Bar(name, seconds, f"{used_text(by_device_week[name])} in 7 days", value_suffix=" today")
         for name, seconds in sorted(by_device_week.items(), key=lambda kv: (-kv[1], kv[0]))
         for seconds in [by_device_today.get(name, 0)]
     ]

@@ -34,14 +34,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from controls.days import split_interval_by_day
 from controls.effective.cache import (
     policy_after_usage,
     policy_entry_for_teen,
     usage_changed,
     usage_context,
 )
+from controls.enforcement.tasks import teen_day_enforce
 from controls.models import DailyUsage, DayState, TeenDay, UsageEvent
-from controls.policy import EffectivePolicy, split_interval_by_day
+from controls.policy import EffectivePolicy
 
 MIN_SECONDS = 1
 MAX_SECONDS = 3600
@@ -348,6 +350,8 @@ def _prepared_cursor():
 
 @functools.cache
 def _server_binding_cursor():
+    # Only on PostgreSQL: importing that backend at the top would load it in every process,
+    # SQLite ones included.
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     return ServerBindingCursor
@@ -745,8 +749,6 @@ def usage_record_batch(
         after=today[1],
         state=today[2],
     ):
-        from controls.tasks import teen_day_enforce
-
         teen_id = teen.pk
         transaction.on_commit(lambda: teen_day_enforce.delay(teen_id))
         result.enforcement_queued = True

@@ -15,8 +15,8 @@ from accounts.models import GuardianLink, LinkStatus, User
 from bench.paths import POLICY_URL, USAGE_URL, bearer, usage_body
 from bench.report import PathResult, Target, format_table
 from bench.seed import DASHBOARD_TEENS, seed
+from controls.days import teen_day
 from controls.models import DailyUsage, TeenDay, TeenRules, UsageEvent
-from controls.policy import teen_day
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 

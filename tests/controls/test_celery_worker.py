@@ -19,8 +19,8 @@ from django.conf import settings
 from django.core import mail
 from django.db import connections
 
+from controls.enforcement.tasks import teen_day_enforce
 from controls.models import WEEKDAY_FIELDS, Notification, NotificationKind
-from controls.tasks import teen_day_enforce
 from familypairing.celery import app
 from tests.device_support import event, post_usage, register
 from tests.factories import TeenFactory, UserFactory, link

@@ -11,7 +11,7 @@ import time_machine
 from django.core import mail
 
 from controls.models import DayGrant, TimeRequestStatus
-from controls.time_requests.email_actions import email_action_token
+from controls.time_requests.email_links import email_action_token
 from controls.time_requests.services import time_request_create
 from tests.factories import UserFactory, link
 

@@ -451,7 +451,7 @@ def test_celery_is_configured_to_be_trusted():
     assert conf.task_acks_late is True
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert conf.timezone == "UTC" and conf.enable_utc
-    from controls.tasks import notification_send_email
+    from controls.notifications.tasks import notification_send_email
 
     visibility = conf.broker_transport_options.get("visibility_timeout")
     if visibility is not None:  # Redis

@@ -11,14 +11,13 @@ from django.core import mail
 
 from controls.models import Notification, NotificationKind, NotificationPreference
 from controls.notifications.services import notify
-from controls.tasks import notifications_deliver_due
+from controls.tasks import notifications_deliver_due, time_requests_lapse
 from controls.time_requests.services import (
     day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,
 )
-from controls.time_requests.tasks import time_requests_lapse
 from tests.factories import UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)  # Wednesday 15:00 in London
@@ -119,7 +118,7 @@ def test_it_saves_e_mail_preferences_per_kind(alice_client, alice, tom):
     mail.outbox.clear()
     _note(alice, kind=K.WARNING, teen=tom)
     _note(alice, kind=K.LIMIT_REACHED, teen=tom)
-    from controls.tasks import notification_send_email
+    from controls.notifications.tasks import notification_send_email
 
     for notification in Notification.objects.filter(recipient=alice):
         notification_send_email(notification.pk)

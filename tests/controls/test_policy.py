@@ -16,20 +16,17 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from controls.days import LocalDay, day_for_local_date, split_interval_by_day, teen_day
 from controls.policy import (
     WEEKDAYS,
     DowntimeSpec,
     EffectivePolicy,
     Reason,
     ScreenTimeSpec,
-    TeenDay,
     TodayGrants,
     compute_policy,
-    day_for_local_date,
     downtime_at,
     next_downtime_start,
-    split_interval_by_day,
-    teen_day,
 )
 
 LIMITS = (60, 90, 120, 30, 45, 180, 240)  # Mon..Sun, minutes
@@ -831,7 +828,7 @@ def test_it_splits_intervals_into_pieces_that_sum_to_the_input(
 @given(now=instants, tz=zones, day_start=wall_times)
 def test_it_tiles_time_with_teen_days(now, tz, day_start):
     day = teen_day(now=now, tz=tz, day_start=day_start)
-    assert isinstance(day, TeenDay)
+    assert isinstance(day, LocalDay)
     assert day.start_utc <= now < day.end_utc
     following = teen_day(now=day.end_utc, tz=tz, day_start=day_start)
     assert following.start_utc == day.end_utc

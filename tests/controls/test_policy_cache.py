@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.cache import cache
 
+from accounts.devices import services as devices
+from accounts.models import GuardianLink, LinkStatus
+from controls.days import teen_day
 from controls.effective.cache import (
     PolicyEntry,
     policy_entry_for_teen,
+    policy_entry_keys,
     policy_inputs,
+    policy_with_usage,
     render_json,
     usage_changed,
 )
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import DayGrant, TeenDay
-from controls.policy import teen_day
+from controls.policy import DowntimeSpec, ScreenTimeSpec, TodayGrants, compute_policy
 from controls.rules.services import downtime_window_create, screen_time_update
+from controls.usage.services import usage_record
+from tests.device_support import auth, register
 
 # A Tuesday afternoon in London (tom's zone).
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -145,7 +155,7 @@ def test_an_entry_computed_before_a_change_is_never_served_after_it(busy_tom, al
 
     screen_time_update(actor=alice, teen=busy_tom, changes={"every_day": 30})
     # A slow reader that loaded the old rules stores its answer after the change:
-    cache.set(f"fp:policy:entry:{busy_tom.pk}", stale, 600)
+    cache.set(policy_entry_keys(busy_tom.pk)[2], stale, 600)
     entry = policy_entry_for_teen(teen=busy_tom, now=NOW)
 
     assert isinstance(entry, PolicyEntry)
@@ -169,11 +179,6 @@ def test_it_survives_a_flushed_cache(busy_tom):
 def test_a_template_gives_what_compute_policy_gives(limit, bonus, hour):
     """`policy_with_usage` is a shortcut for `compute_policy` on the usage path: it must give
     exactly the same policy, or None (then the caller computes)."""
-    from zoneinfo import ZoneInfo
-
-    from controls.effective.cache import policy_with_usage
-    from controls.policy import DowntimeSpec, ScreenTimeSpec, TodayGrants, compute_policy
-
     spec = ScreenTimeSpec(
         daily_limits=(limit,) * 7,
         downtimes=(
@@ -218,13 +223,6 @@ def test_a_template_gives_what_compute_policy_gives(limit, bonus, hour):
 def test_every_usage_answer_is_the_policy_the_database_gives(
     busy_tom, django_capture_on_commit_callbacks
 ):
-    import uuid
-
-    import time_machine
-
-    from controls.usage.services import usage_record
-    from tests.device_support import register
-
     device, _ = register(busy_tom)
     device.refresh_from_db()
     start = NOW - timedelta(hours=2)
@@ -242,12 +240,6 @@ def test_every_usage_answer_is_the_policy_the_database_gives(
 
 @time_machine.travel(NOW, tick=False)
 def test_the_device_and_its_teens_policy_come_in_one_round_trip(client, busy_tom):
-    from unittest import mock
-
-    from accounts.devices import services as devices
-    from controls.effective.cache import policy_entry_keys
-    from tests.device_support import auth, register
-
     _, token = register(busy_tom)
     client.get("/api/v1/device/policy", **auth(token))  # learns whose token it is
 
@@ -271,9 +263,6 @@ def test_the_device_and_its_teens_policy_come_in_one_round_trip(client, busy_tom
 
 @time_machine.travel(NOW, tick=False)
 def test_a_wrong_guess_of_the_teen_costs_a_round_trip_not_a_wrong_answer(client, busy_tom, tina):
-    from accounts.devices import services as devices
-    from tests.device_support import auth, register
-
     _, token = register(busy_tom)
     register(tina)
     devices._TEEN_OF_TOKEN[devices.token_hash(token)[:16]] = tina.pk
@@ -287,9 +276,6 @@ def test_a_wrong_guess_of_the_teen_costs_a_round_trip_not_a_wrong_answer(client,
 
 @time_machine.travel(NOW, tick=False)
 def test_a_cached_device_sees_supervision_end_and_a_new_time_zone_at_once(client, busy_tom):
-    from accounts.models import GuardianLink, LinkStatus
-    from tests.device_support import auth, register
-
     _, token = register(busy_tom)
     assert client.get("/api/v1/device/policy", **auth(token)).json()["local_date"] == "2026-03-10"
 

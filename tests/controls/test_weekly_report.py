@@ -21,7 +21,7 @@ from controls.models import (
     WeeklyReportLog,
 )
 from controls.reports.services import weekly_report_guardians_due, weekly_report_send_once
-from controls.time_requests.tasks import weekly_reports_send_due
+from controls.tasks import weekly_reports_send_due
 from tests.factories import TeenFactory, UserFactory, link
 
 WEEK = date(2025, 6, 9)  # Monday 9 – Sunday 15 June 2025

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from controls.effective.selectors import teen_today
 from controls.models import TeenDay
-from controls.time_requests.services import teen_today
 
 
 @pytest.mark.django_db(transaction=True)

@@ -34,8 +34,8 @@ from controls.notifications.selectors import (
     time_request_id_from,
 )
 from controls.notifications.services import notification_mark_read
-from controls.templatetags.request_tags import time_requests_panel_context
 from controls.time_requests.email_actions import EmailActionRefused, email_action_resolve
+from controls.time_requests.panel import time_requests_panel_context
 from controls.time_requests.selectors import time_request_for_user
 from controls.time_requests.services import (
     REASON_MAX_LENGTH,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from accounts.pairing.services import links_end_at_18
 from accounts.pairing.services import pairing_invitations_expire as expire
+from accounts.pairing.unlinking import links_end_at_18
 
 
 @shared_task

@@ -21,6 +21,7 @@ from accounts.models import (
     UnlinkRequest,
     User,
 )
+from accounts.pairing import guardians, unlinking
 from accounts.pairing import services as pairing
 from accounts.pairing.selectors import (
     approvals_for_guardian,
@@ -295,7 +296,7 @@ class PairingLookupView(APIView):
             },
             "expires_at": invitation.expires_at,
             "needs_guardian_approval": guardians_for_teen(teen=request.user).exists(),
-            "unlink_needs_approval": pairing.unlink_needs_approval(teen=request.user),
+            "unlink_needs_approval": unlinking.unlink_needs_approval(teen=request.user),
             "can_see_and_manage": list(pairing.GUARDIAN_CAN),
             "cannot": list(pairing.GUARDIAN_CANNOT),
         }
@@ -403,9 +404,9 @@ class LinkUnlinkView(APIView):
         unlink_request = None
         try:
             if link.parent_id == request.user.pk:
-                pairing.guardian_unlink(link=link, guardian=request.user)
+                unlinking.guardian_unlink(link=link, guardian=request.user)
             else:
-                result = pairing.teen_unlink(link=link, teen=request.user)
+                result = unlinking.teen_unlink(link=link, teen=request.user)
                 if isinstance(result, UnlinkRequest):
                     unlink_request = result
         except PairingError as exc:
@@ -425,7 +426,7 @@ class LinkApproveView(APIView):
     def post(self, request: Request, link_id: int) -> Response:
         link = link_awaiting_approval_for_guardian(guardian=request.user, link_id=link_id)
         try:
-            link = pairing.guardian_link_approve(link=link, guardian=request.user)
+            link = guardians.guardian_link_approve(link=link, guardian=request.user)
         except PairingError as exc:
             return refused(exc)
         return Response(LinkSerializer(link).data)
@@ -441,7 +442,7 @@ class LinkRefuseView(APIView):
     def post(self, request: Request, link_id: int) -> Response:
         link = link_awaiting_approval_for_guardian(guardian=request.user, link_id=link_id)
         try:
-            link = pairing.guardian_link_refuse(link=link, guardian=request.user)
+            link = guardians.guardian_link_refuse(link=link, guardian=request.user)
         except PairingError as exc:
             return refused(exc)
         return Response(LinkSerializer(link).data)
@@ -474,7 +475,7 @@ class UnlinkRequestApproveView(APIView):
     def post(self, request: Request, request_id: int) -> Response:
         unlink_request = unlink_request_for_guardian(guardian=request.user, request_id=request_id)
         try:
-            link = pairing.unlink_request_approve(
+            link = unlinking.unlink_request_approve(
                 unlink_request=unlink_request, guardian=request.user
             )
         except PairingError as exc:
@@ -492,7 +493,7 @@ class UnlinkRequestDeclineView(APIView):
     def post(self, request: Request, request_id: int) -> Response:
         unlink_request = unlink_request_for_guardian(guardian=request.user, request_id=request_id)
         try:
-            unlink_request = pairing.unlink_request_decline(
+            unlink_request = unlinking.unlink_request_decline(
                 unlink_request=unlink_request, guardian=request.user
             )
         except PairingError as exc:
@@ -510,7 +511,7 @@ class UnlinkRequestCancelView(APIView):
     def post(self, request: Request, request_id: int) -> Response:
         unlink_request = unlink_request_for_teen(teen=request.user, request_id=request_id)
         try:
-            unlink_request = pairing.unlink_request_cancel(
+            unlink_request = unlinking.unlink_request_cancel(
                 unlink_request=unlink_request, teen=request.user
             )
         except PairingError as exc:

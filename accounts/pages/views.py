@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import InvitationStatus, LinkStatus, PairingInvitation, UnlinkRequest
+from accounts.pairing import guardians, unlinking
 from accounts.pairing import services as pairing
 from accounts.pairing.selectors import (
     active_link_for_guardian,
@@ -345,7 +346,7 @@ def pair_confirm(request: HttpRequest, invitation_id: int) -> HttpResponse:
             "guardians": list(guardians_for_teen(teen=user)),
             "can": GUARDIAN_CAN,
             "cannot": GUARDIAN_CANNOT,
-            "unlink_needs_approval": pairing.unlink_needs_approval(teen=user),
+            "unlink_needs_approval": unlinking.unlink_needs_approval(teen=user),
             "blocker": pairing.pairing_accept_blocker(invitation=invitation, teen=user),
         },
     )
@@ -371,14 +372,14 @@ def guardian_approval(request: HttpRequest, link_id: int) -> HttpResponse:
         answer = request.POST.get("answer")
         try:
             if answer == "approve":
-                pairing.guardian_link_approve(link=link, guardian=request.user)
+                guardians.guardian_link_approve(link=link, guardian=request.user)
                 messages.success(
                     request,
                     f"{link.parent.get_short_name()} is now also "
                     f"{link.teen.get_short_name()}'s guardian.",
                 )
             elif answer == "refuse":
-                pairing.guardian_link_refuse(link=link, guardian=request.user)
+                guardians.guardian_link_refuse(link=link, guardian=request.user)
                 messages.success(
                     request,
                     f"Refused. {link.parent.get_short_name()} cannot see or manage "
@@ -406,7 +407,7 @@ def guardian_link_withdraw(request: HttpRequest, link_id: int) -> HttpResponse:
     link = link_for_parent(parent=request.user, link_id=link_id)
     if link.status != LinkStatus.PENDING_APPROVAL:
         return redirect("guardian_unlink", link.teen_id)
-    pairing.guardian_unlink(link=link, guardian=request.user)
+    unlinking.guardian_unlink(link=link, guardian=request.user)
     messages.success(request, f"You withdrew your link with {link.teen.get_short_name()}.")
     return redirect("dashboard")
 
@@ -420,7 +421,7 @@ def guardian_unlink(request: HttpRequest, teen_id: int) -> HttpResponse:
     teen = teen_for_guardian(guardian=request.user, teen_id=teen_id)
     link = active_link_for_guardian(guardian=request.user, teen=teen)
     if request.method == "POST":
-        pairing.guardian_unlink(link=link, guardian=request.user)
+        unlinking.guardian_unlink(link=link, guardian=request.user)
         messages.success(
             request,
             f"You unlinked from {teen.get_short_name()}. {teen.get_short_name()} was told.",
@@ -441,14 +442,18 @@ def unlink_request_decide(request: HttpRequest, request_id: int) -> HttpResponse
         answer = request.POST.get("answer")
         try:
             if answer == "approve":
-                pairing.unlink_request_approve(unlink_request=unlink_request, guardian=request.user)
+                unlinking.unlink_request_approve(
+                    unlink_request=unlink_request, guardian=request.user
+                )
                 messages.success(
                     request,
                     f"Approved: {link.teen.get_short_name()} is no longer linked with "
                     f"{link.parent.get_short_name()}.",
                 )
             elif answer == "decline":
-                pairing.unlink_request_decline(unlink_request=unlink_request, guardian=request.user)
+                unlinking.unlink_request_decline(
+                    unlink_request=unlink_request, guardian=request.user
+                )
                 messages.success(
                     request, f"Declined. {link.teen.get_short_name()} was told and stays linked."
                 )
@@ -466,10 +471,10 @@ def teen_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
     if not request.user.is_teen:
         return redirect("dashboard")
     link = link_for_teen(teen=request.user, link_id=link_id)
-    needs_approval = pairing.unlink_needs_approval(teen=request.user)
+    needs_approval = unlinking.unlink_needs_approval(teen=request.user)
     if request.method == "POST":
         try:
-            result = pairing.teen_unlink(link=link, teen=request.user)
+            result = unlinking.teen_unlink(link=link, teen=request.user)
         except PairingError as exc:
             messages.error(request, exc.message)
             return redirect("teen_home")
@@ -499,7 +504,7 @@ def teen_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
 def teen_unlink_request_cancel(request: HttpRequest, request_id: int) -> HttpResponse:
     unlink_request = unlink_request_for_teen(teen=request.user, request_id=request_id)
     try:
-        pairing.unlink_request_cancel(unlink_request=unlink_request, teen=request.user)
+        unlinking.unlink_request_cancel(unlink_request=unlink_request, teen=request.user)
     except PairingError as exc:
         messages.error(request, exc.message)
     else:

@@ -15,7 +15,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from cryptography.fernet import Fernet, InvalidToken
@@ -26,15 +26,11 @@ from django.utils import timezone
 
 from accounts.crypto import keyed_hash
 from accounts.models import (
-    ADULT_AGE,
     OPEN_LINK_STATUSES,
-    EndReason,
     GuardianLink,
     InvitationStatus,
     LinkStatus,
     PairingInvitation,
-    UnlinkRequest,
-    UnlinkRequestStatus,
     User,
 )
 from accounts.pairing.throttle import (
@@ -45,9 +41,8 @@ from accounts.pairing.throttle import (
     client_address_key,
 )
 from controls.audit import audit_record
-from controls.models import NotificationKind, TeenRules
+from controls.models import NotificationKind
 from controls.notifications.services import notify
-from controls.rules.selectors import rules_ensure_for_teen
 from controls.rules.services import rules_reset_to_age_defaults
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I/L
@@ -164,7 +159,8 @@ def verified_email(user: User) -> str | None:
     return addresses[0].email if addresses else None
 
 
-def _name(user: User | None) -> str:
+def who(user: User | None) -> str:
+    """How a message names `user`: their short name, or the service itself for no one."""
     return user.get_short_name() if user is not None else "Family Pairing"
 
 
@@ -345,7 +341,7 @@ def _check_teen_may_answer(*, invitation: PairingInvitation, teen: User) -> None
 
 def _link_blocker(*, parent: User, open_links: list[GuardianLink]) -> PairingError | None:
     if any(link.parent_id == parent.pk for link in open_links):
-        return PairingError(f"You are already linked with {_name(parent)}.", code="already_linked")
+        return PairingError(f"You are already linked with {who(parent)}.", code="already_linked")
     if len(open_links) >= settings.MAX_GUARDIANS_PER_TEEN:
         return PairingError(
             f"You already have {len(open_links)} guardians, the most allowed. One of them must "
@@ -403,12 +399,11 @@ def pairing_accept(
         # The first guardian: supervision starts from the defaults for the teen's age today.
         rules_reset_to_age_defaults(teen=teen, actor=teen, now=now)
         summary = (
-            f"{_name(teen)} accepted {_name(parent)}'s invitation: {_name(parent)} is now a "
-            "guardian."
+            f"{who(teen)} accepted {who(parent)}'s invitation: {who(parent)} is now a guardian."
         )
     else:
         summary = (
-            f"{_name(teen)} accepted {_name(parent)}'s invitation; an existing guardian must "
+            f"{who(teen)} accepted {who(parent)}'s invitation; an existing guardian must "
             "approve it."
         )
     audit_record(
@@ -416,7 +411,7 @@ def pairing_accept(
         teen=teen,
         action="link.created",
         summary=summary,
-        after={"guardian": _name(parent), "status": status},
+        after={"guardian": who(parent), "status": status},
         extra={"link_id": link.pk, "parent_id": parent.pk, "invitation_id": invitation.pk},
     )
     invitation_page = reverse("pairing_invitation", args=[invitation.pk])
@@ -424,8 +419,8 @@ def pairing_accept(
         notify(
             recipient=parent,
             kind=NotificationKind.LINK_ACCEPTED,
-            title=f"{_name(teen)} accepted your pairing invitation",
-            body=f"You can now see and manage {_name(teen)}'s screen time, browsing and privacy "
+            title=f"{who(teen)} accepted your pairing invitation",
+            body=f"You can now see and manage {who(teen)}'s screen time, browsing and privacy "
             "settings.",
             link=reverse("dashboard"),
             teen=teen,
@@ -434,9 +429,9 @@ def pairing_accept(
         notify(
             recipient=parent,
             kind=NotificationKind.LINK_ACCEPTED,
-            title=f"{_name(teen)} accepted your pairing invitation",
-            body=f"{_name(teen)} already has a guardian, who must approve before you can manage "
-            f"{_name(teen)}'s account. We'll tell you when they answer.",
+            title=f"{who(teen)} accepted your pairing invitation",
+            body=f"{who(teen)} already has a guardian, who must approve before you can manage "
+            f"{who(teen)}'s account. We'll tell you when they answer.",
             link=invitation_page,
             teen=teen,
         )
@@ -444,8 +439,8 @@ def pairing_accept(
             notify(
                 recipient=approver,
                 kind=NotificationKind.GUARDIAN_APPROVAL_NEEDED,
-                title=f"{_name(parent)} wants to become {_name(teen)}'s guardian",
-                body=f"{_name(teen)} accepted an invitation from {_name(parent)} "
+                title=f"{who(parent)} wants to become {who(teen)}'s guardian",
+                body=f"{who(teen)} accepted an invitation from {who(parent)} "
                 f"({verified_email(parent) or parent.email}). Nothing changes until you approve; "
                 "refuse if you don't know this person.",
                 link=reverse("guardian_approval", args=[link.pk]),
@@ -471,513 +466,14 @@ def pairing_decline(
         actor=teen,
         teen=teen,
         action="link.declined",
-        summary=f"{_name(teen)} declined {_name(parent)}'s invitation to link.",
+        summary=f"{who(teen)} declined {who(parent)}'s invitation to link.",
         extra={"parent_id": parent.pk, "invitation_id": invitation.pk},
     )
     notify(
         recipient=parent,
         kind=NotificationKind.LINK_DECLINED,
-        title=f"{_name(teen)} declined your pairing invitation",
+        title=f"{who(teen)} declined your pairing invitation",
         body="Nothing was linked. You can talk it over and make a new code at any time.",
         link=reverse("pairing_invitation", args=[invitation.pk]),
     )
     return invitation
-
-
-# --- A second guardian ---------------------------------------------------------------------------
-
-
-def _lock_link(link: GuardianLink) -> GuardianLink:
-    return GuardianLink.objects.select_for_update().select_related("parent", "teen").get(pk=link.pk)
-
-
-def _active_guardians(teen: User) -> list[User]:
-    return [
-        link.parent
-        for link in GuardianLink.objects.filter(teen=teen, status=LinkStatus.ACTIVE)
-        .select_related("parent")
-        .order_by("created_at")
-    ]
-
-
-def _check_pending_approver(link: GuardianLink, guardian: User) -> list[User]:
-    if link.status != LinkStatus.PENDING_APPROVAL:
-        raise PairingError("This link is no longer waiting for approval.", code="not_pending")
-    guardians = _active_guardians(link.teen)
-    if guardian not in guardians:
-        raise NotAllowed("Only one of the teen's guardians can answer this.")
-    return guardians
-
-
-@transaction.atomic
-def guardian_link_approve(
-    *, link: GuardianLink, guardian: User, now: datetime | None = None
-) -> GuardianLink:
-    now = now or timezone.now()
-    link = _lock_link(link)
-    guardians = _check_pending_approver(link, guardian)
-    link.status = LinkStatus.ACTIVE
-    link.approved_at = now
-    link.approved_by = guardian
-    link.save(update_fields=["status", "approved_at", "approved_by"])
-    rules_ensure_for_teen(teen=link.teen)
-    teen, parent = link.teen, link.parent
-    audit_record(
-        actor=guardian,
-        teen=teen,
-        action="link.approved",
-        summary=f"{_name(guardian)} approved {_name(parent)} as {_name(teen)}'s guardian.",
-        before={"status": LinkStatus.PENDING_APPROVAL},
-        after={"status": LinkStatus.ACTIVE},
-        extra={"link_id": link.pk, "parent_id": parent.pk},
-    )
-    notify(
-        recipient=parent,
-        kind=NotificationKind.LINK_APPROVED,
-        title=f"You are now {_name(teen)}'s guardian",
-        body=f"{_name(guardian)} approved your link with {_name(teen)}.",
-        link=reverse("dashboard"),
-        teen=teen,
-    )
-    notify(
-        recipient=teen,
-        kind=NotificationKind.LINK_APPROVED,
-        title=f"{_name(parent)} is now one of your guardians",
-        body=f"{_name(guardian)} approved the link you accepted.",
-        link=reverse("teen_home"),
-    )
-    for other in guardians:
-        if other != guardian:
-            notify(
-                recipient=other,
-                kind=NotificationKind.LINK_APPROVED,
-                title=f"{_name(parent)} is now also {_name(teen)}'s guardian",
-                body=f"{_name(guardian)} approved the link.",
-                link=reverse("dashboard"),
-                teen=teen,
-            )
-    return link
-
-
-@transaction.atomic
-def guardian_link_refuse(
-    *, link: GuardianLink, guardian: User, now: datetime | None = None
-) -> GuardianLink:
-    now = now or timezone.now()
-    link = _lock_link(link)
-    guardians = _check_pending_approver(link, guardian)
-    pending_link_close(link, by=guardian, now=now)
-    teen, parent = link.teen, link.parent
-    notify(
-        recipient=teen,
-        kind=NotificationKind.LINK_REFUSED,
-        title=f"{_name(guardian)} did not approve {_name(parent)} as your guardian",
-        body=f"{_name(parent)} cannot see or manage your account.",
-        link=reverse("teen_home"),
-    )
-    for other in guardians:
-        if other != guardian:
-            notify(
-                recipient=other,
-                kind=NotificationKind.LINK_REFUSED,
-                title=f"{_name(guardian)} refused {_name(parent)} as {_name(teen)}'s guardian",
-                link=reverse("dashboard"),
-                teen=teen,
-            )
-    return link
-
-
-def pending_link_close(link: GuardianLink, *, by: User | None, now: datetime) -> None:
-    """Close a link that was waiting for approval and tell its parent."""
-    link.status = LinkStatus.REFUSED
-    link.ended_at = now
-    link.ended_by = by
-    link.save(update_fields=["status", "ended_at", "ended_by"])
-    teen, parent = link.teen, link.parent
-    if by is not None:
-        summary = f"{_name(by)} refused {_name(parent)} as {_name(teen)}'s guardian."
-        body = f"{_name(by)} did not approve your link with {_name(teen)}."
-    else:
-        summary = (
-            f"{_name(parent)}'s link with {_name(teen)} was cancelled: no guardian was left "
-            "to approve it."
-        )
-        body = (
-            f"{_name(teen)} no longer has a guardian who could approve your link. "
-            f"Ask {_name(teen)} to pair again with a new code."
-        )
-    audit_record(
-        actor=by,
-        teen=teen,
-        action="link.refused",
-        summary=summary,
-        before={"status": LinkStatus.PENDING_APPROVAL},
-        after={"status": LinkStatus.REFUSED},
-        extra={"link_id": link.pk, "parent_id": parent.pk},
-    )
-    notify(
-        recipient=parent,
-        kind=NotificationKind.LINK_REFUSED,
-        title=f"Your link with {_name(teen)} was not approved",
-        body=body,
-        link=reverse("dashboard"),
-    )
-
-
-# --- Unlinking -----------------------------------------------------------------------------------
-
-
-def _end(
-    link: GuardianLink,
-    *,
-    by: User | None,
-    reason: EndReason,
-    actor: User | None,
-    summary: str,
-    now: datetime,
-) -> list[User]:
-    """End a locked open link, cancel its unlink requests and audit it. Returns the guardians who
-    remain, for the caller's notices. Pending approvals lose their last possible approver when
-    the last active guardian leaves, so they are cancelled too."""
-    before = {"status": link.status}
-    link.status = LinkStatus.ENDED
-    link.ended_at = now
-    link.ended_by = by
-    link.end_reason = reason
-    link.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
-    UnlinkRequest.objects.filter(link=link, status=UnlinkRequestStatus.PENDING).update(
-        status=UnlinkRequestStatus.CANCELLED, decided_at=now
-    )
-    audit_record(
-        actor=actor,
-        teen=link.teen,
-        action="link.ended",
-        summary=summary,
-        before=before,
-        after={"status": LinkStatus.ENDED, "reason": reason},
-        extra={"link_id": link.pk, "parent_id": link.parent_id},
-    )
-    remaining = _active_guardians(link.teen)
-    if not remaining and reason != EndReason.TURNED_18:
-        for waiting in (
-            GuardianLink.objects.select_for_update()
-            .filter(teen=link.teen, status=LinkStatus.PENDING_APPROVAL)
-            .select_related("parent", "teen")
-        ):
-            pending_link_close(waiting, by=None, now=now)
-    return remaining
-
-
-@transaction.atomic
-def guardian_unlink(*, link: GuardianLink, guardian: User, now: datetime | None = None) -> None:
-    """A guardian ends their own link (or withdraws one still waiting for approval). The teen and
-    the other guardians are told."""
-    now = now or timezone.now()
-    link = _lock_link(link)
-    if link.parent_id != guardian.pk:
-        raise NotAllowed("You can only unlink your own link.")
-    if link.status not in OPEN_LINK_STATUSES:
-        return
-    was_active = link.status == LinkStatus.ACTIVE
-    teen = link.teen
-    remaining = _end(
-        link,
-        by=guardian,
-        reason=EndReason.GUARDIAN_UNLINKED,
-        actor=guardian,
-        summary=f"{_name(guardian)} unlinked from {_name(teen)}.",
-        now=now,
-    )
-    if not was_active:
-        return  # withdrawing a pending link: nobody was supervised by it
-    notify(
-        recipient=teen,
-        kind=NotificationKind.LINK_ENDED,
-        title=f"{_name(guardian)} unlinked from your account",
-        body=f"{_name(guardian)} can no longer see or manage your account.",
-        link=reverse("teen_home"),
-    )
-    for other in remaining:
-        notify(
-            recipient=other,
-            kind=NotificationKind.LINK_ENDED,
-            title=f"{_name(guardian)} unlinked from {_name(teen)}",
-            body=f"You are still {_name(teen)}'s guardian.",
-            link=reverse("dashboard"),
-            teen=teen,
-        )
-
-
-def unlink_needs_approval(*, teen: User) -> bool:
-    return TeenRules.objects.filter(teen=teen, unlink_needs_approval=True).exists()
-
-
-@transaction.atomic
-def teen_unlink(
-    *, link: GuardianLink, teen: User, now: datetime | None = None
-) -> GuardianLink | UnlinkRequest:
-    """The teen ends a link: at once, with every guardian told; or, when a guardian turned on
-    "unlinking needs approval", as a request the guardians answer (the UnlinkRequest returned)."""
-    now = now or timezone.now()
-    link = _lock_link(link)
-    if link.teen_id != teen.pk:
-        raise NotAllowed("You can only unlink your own guardians.")
-    if link.status not in OPEN_LINK_STATUSES:
-        raise PairingError("This link has already ended.", code="not_open")
-    parent = link.parent
-    if link.status == LinkStatus.PENDING_APPROVAL:
-        # Withdrawing a link that never started needs nobody's approval.
-        _end(
-            link,
-            by=teen,
-            reason=EndReason.TEEN_UNLINKED,
-            actor=teen,
-            summary=f"{_name(teen)} withdrew the link with {_name(parent)} before it was approved.",
-            now=now,
-        )
-        notify(
-            recipient=parent,
-            kind=NotificationKind.LINK_ENDED,
-            title=f"{_name(teen)} cancelled your link",
-            body="The link was cancelled before it was approved.",
-            link=reverse("dashboard"),
-        )
-        return link
-    if unlink_needs_approval(teen=teen):
-        return _unlink_request_create(link, now=now)
-    guardians = _active_guardians(teen)
-    _end(
-        link,
-        by=teen,
-        reason=EndReason.TEEN_UNLINKED,
-        actor=teen,
-        summary=f"{_name(teen)} unlinked from {_name(parent)}.",
-        now=now,
-    )
-    for guardian in guardians:
-        if guardian == parent:
-            notify(
-                recipient=guardian,
-                kind=NotificationKind.LINK_ENDED,
-                title=f"{_name(teen)} unlinked from you",
-                body=f"You can no longer see or manage {_name(teen)}'s account.",
-                link=reverse("dashboard"),
-            )
-        else:
-            notify(
-                recipient=guardian,
-                kind=NotificationKind.LINK_ENDED,
-                title=f"{_name(teen)} unlinked from {_name(parent)}",
-                body=f"You are still {_name(teen)}'s guardian.",
-                link=reverse("dashboard"),
-                teen=teen,
-            )
-    return link
-
-
-def _unlink_request_create(link: GuardianLink, *, now: datetime) -> UnlinkRequest:
-    existing = UnlinkRequest.objects.filter(link=link, status=UnlinkRequestStatus.PENDING).first()
-    if existing is not None:
-        return existing
-    request = UnlinkRequest.objects.create(link=link, created_at=now)
-    teen, parent = link.teen, link.parent
-    audit_record(
-        actor=teen,
-        teen=teen,
-        action="link.unlink_requested",
-        summary=f"{_name(teen)} asked to unlink from {_name(parent)}.",
-        extra={"link_id": link.pk, "unlink_request_id": request.pk},
-    )
-    for guardian in _active_guardians(teen):
-        notify(
-            recipient=guardian,
-            kind=NotificationKind.UNLINK_REQUESTED,
-            title=f"{_name(teen)} asked to unlink from "
-            + ("you" if guardian == parent else _name(parent)),
-            body="Unlinking needs a guardian's approval for this teen. Approve or decline.",
-            link=reverse("unlink_request", args=[request.pk]),
-            teen=teen,
-        )
-    return request
-
-
-def _lock_pending_unlink_request(unlink_request: UnlinkRequest) -> UnlinkRequest:
-    locked = (
-        UnlinkRequest.objects.select_for_update()
-        .select_related("link__teen", "link__parent")
-        .get(pk=unlink_request.pk)
-    )
-    if locked.status != UnlinkRequestStatus.PENDING:
-        raise PairingError("This request has already been answered.", code="not_pending")
-    return locked
-
-
-@transaction.atomic
-def unlink_request_approve(
-    *, unlink_request: UnlinkRequest, guardian: User, now: datetime | None = None
-) -> GuardianLink:
-    now = now or timezone.now()
-    unlink_request = _lock_pending_unlink_request(unlink_request)
-    link = _lock_link(unlink_request.link)
-    teen, parent = link.teen, link.parent
-    guardians = _active_guardians(teen)
-    if guardian not in guardians:
-        raise NotAllowed("Only one of the teen's guardians can answer this.")
-    unlink_request.status = UnlinkRequestStatus.APPROVED
-    unlink_request.decided_by = guardian
-    unlink_request.decided_at = now
-    unlink_request.save(update_fields=["status", "decided_by", "decided_at"])
-    _end(
-        link,
-        by=teen,
-        reason=EndReason.TEEN_UNLINKED,
-        actor=guardian,
-        summary=f"{_name(guardian)} approved {_name(teen)}'s request to unlink from "
-        f"{_name(parent)}.",
-        now=now,
-    )
-    notify(
-        recipient=teen,
-        kind=NotificationKind.LINK_ENDED,
-        title=f"You are no longer linked with {_name(parent)}",
-        body=f"{_name(guardian)} approved your request to unlink.",
-        link=reverse("teen_home"),
-    )
-    for other in guardians:
-        if other != guardian:
-            notify(
-                recipient=other,
-                kind=NotificationKind.LINK_ENDED,
-                title=f"{_name(teen)} is no longer linked with "
-                + ("you" if other == parent else _name(parent)),
-                body=f"{_name(guardian)} approved {_name(teen)}'s request to unlink.",
-                link=reverse("dashboard"),
-                teen=teen if other != parent else None,
-            )
-    return link
-
-
-@transaction.atomic
-def unlink_request_decline(
-    *, unlink_request: UnlinkRequest, guardian: User, now: datetime | None = None
-) -> UnlinkRequest:
-    now = now or timezone.now()
-    unlink_request = _lock_pending_unlink_request(unlink_request)
-    link = unlink_request.link
-    teen, parent = link.teen, link.parent
-    if guardian not in _active_guardians(teen):
-        raise NotAllowed("Only one of the teen's guardians can answer this.")
-    unlink_request.status = UnlinkRequestStatus.DECLINED
-    unlink_request.decided_by = guardian
-    unlink_request.decided_at = now
-    unlink_request.save(update_fields=["status", "decided_by", "decided_at"])
-    audit_record(
-        actor=guardian,
-        teen=teen,
-        action="link.unlink_declined",
-        summary=f"{_name(guardian)} declined {_name(teen)}'s request to unlink from "
-        f"{_name(parent)}.",
-        extra={"link_id": link.pk, "unlink_request_id": unlink_request.pk},
-    )
-    notify(
-        recipient=teen,
-        kind=NotificationKind.UNLINK_DECLINED,
-        title=f"{_name(guardian)} declined your request to unlink from {_name(parent)}",
-        body="You are still linked. Talk it over with your guardians.",
-        link=reverse("teen_home"),
-    )
-    return unlink_request
-
-
-@transaction.atomic
-def unlink_request_cancel(
-    *, unlink_request: UnlinkRequest, teen: User, now: datetime | None = None
-) -> UnlinkRequest:
-    now = now or timezone.now()
-    unlink_request = _lock_pending_unlink_request(unlink_request)
-    link = unlink_request.link
-    if link.teen_id != teen.pk:
-        raise NotAllowed("This is not your request.")
-    unlink_request.status = UnlinkRequestStatus.CANCELLED
-    unlink_request.decided_by = teen
-    unlink_request.decided_at = now
-    unlink_request.save(update_fields=["status", "decided_by", "decided_at"])
-    audit_record(
-        actor=teen,
-        teen=link.teen,
-        action="link.unlink_cancelled",
-        summary=f"{_name(teen)} withdrew the request to unlink from {_name(link.parent)}.",
-        extra={"link_id": link.pk, "unlink_request_id": unlink_request.pk},
-    )
-    return unlink_request
-
-
-# --- Turning 18 ----------------------------------------------------------------------------------
-
-
-def _eighteen_years_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - ADULT_AGE)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - ADULT_AGE, day=28)
-
-
-def links_end_at_18(*, now: datetime | None = None) -> int:
-    """End every open link of a teen who is 18 today in their own time zone; notify the teen and
-    each guardian once. Safe to run again: ended links are not open any more."""
-    now = now or timezone.now()
-    # Anyone 18 somewhere on Earth now was born on or before this date (UTC+14 is ahead by less
-    # than a day); the exact check is in each teen's own time zone below.
-    cutoff = _eighteen_years_before((now + timedelta(days=1)).date())
-    teens = User.objects.filter(
-        birth_date__lte=cutoff, guardian_links__status__in=OPEN_LINK_STATUSES
-    ).distinct()
-    ended = 0
-    for teen in teens:
-        if teen.age(on=now.astimezone(teen.tz).date()) < ADULT_AGE:
-            continue
-        ended += supervision_end_at_18(teen=teen, now=now)
-    return ended
-
-
-@transaction.atomic
-def supervision_end_at_18(*, teen: User, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    links = list(
-        GuardianLink.objects.select_for_update()
-        .filter(teen=teen, status__in=OPEN_LINK_STATUSES)
-        .select_related("parent", "teen")
-    )
-    for link in links:
-        was_active = link.status == LinkStatus.ACTIVE
-        _end(
-            link,
-            by=None,
-            reason=EndReason.TURNED_18,
-            actor=None,
-            summary=f"{_name(teen)} turned 18: {_name(link.parent)}'s supervision ended.",
-            now=now,
-        )
-        notify(
-            recipient=link.parent,
-            kind=NotificationKind.SUPERVISION_ENDED,
-            title=f"{_name(teen)} turned 18: supervision has ended",
-            body=(
-                f"Adults manage their own accounts, so you can no longer see or manage "
-                f"{_name(teen)}'s account."
-                if was_active
-                else f"Your link with {_name(teen)}, which was waiting for approval, was closed."
-            ),
-            link=reverse("dashboard"),
-            dedupe_key=f"supervision-ended:{link.pk}",
-        )
-    if links:
-        notify(
-            recipient=teen,
-            kind=NotificationKind.SUPERVISION_ENDED,
-            title="Happy 18th birthday: supervision has ended",
-            body="Your guardians can no longer see or manage your account. It is all yours now.",
-            link=reverse("home"),
-            dedupe_key=f"supervision-ended:{teen.pk}:{teen.birth_date}",
-        )
-    return len(links)

@@ -26,7 +26,7 @@ from accounts.models import (
     PairingInvitation,
     User,
 )
-from accounts.pairing.services import pending_link_close as pairing_link_refuse_unapprovable
+from accounts.pairing.guardians import pending_link_close as pairing_link_refuse_unapprovable
 from accounts.selectors import guardians_for_teen, teens_for_guardian
 from controls.audit import audit_record
 from controls.models import (

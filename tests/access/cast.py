@@ -83,7 +83,8 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     from datetime import time
 
     from accounts.devices.services import device_register
-    from accounts.pairing.services import pairing_accept, pairing_invitation_create, teen_unlink
+    from accounts.pairing.services import pairing_accept, pairing_invitation_create
+    from accounts.pairing.unlinking import teen_unlink
     from controls.models import Notification, TeenRules
     from controls.rules.services import downtime_window_create
     from controls.time_requests.email_links import email_action_token

@@ -616,7 +616,7 @@ TEEN_OBJECTS = {"teen_id", "device_id", "window_id", "time_request_id", "token"}
 def test_a_guardian_who_was_unlinked_loses_every_door_at_once(cast):
     """Right after alice unlinks, every page and operation about tom refuses her, exactly as it
     refuses a stranger: no cached access, no half-open door."""
-    from accounts.pairing.services import guardian_unlink
+    from accounts.pairing.unlinking import guardian_unlink
 
     requester = Requester(cast)
     guardian_unlink(link=cast.objects["link"], guardian=cast.alice)

@@ -551,7 +551,7 @@ def test_the_admin_lists_invitations_and_links_without_any_code(client, alice, t
     admin = UserFactory(is_staff=True, is_superuser=True)
     invitation, secrets = pairing_invitation_create(parent=alice)
     tom_link = GuardianLink.objects.get(parent=alice, teen=tom)
-    from accounts.pairing.services import guardian_unlink
+    from accounts.pairing.unlinking import guardian_unlink
 
     guardian_unlink(link=tom_link, guardian=alice)
     client.force_login(admin)

@@ -201,7 +201,7 @@ def test_a_stranger_parent_gets_404_on_another_familys_invitations_and_links(
     gus_invitation, _ = pairing_invitation_create(parent=UserFactory())
     pending = pairing_accept(invitation=gus_invitation, teen=tom)
     TeenRules.objects.filter(teen=tom).update(unlink_needs_approval=True)
-    from accounts.pairing.services import teen_unlink
+    from accounts.pairing.unlinking import teen_unlink
 
     unlink_request = teen_unlink(link=link, teen=tom)
     client.force_login(bob)

@@ -16,14 +16,9 @@ from accounts.models import (
     UnlinkRequest,
     UnlinkRequestStatus,
 )
-from accounts.pairing.services import (
-    NotAllowed,
-    guardian_link_approve,
-    links_end_at_18,
-    pairing_accept,
-    pairing_invitation_create,
-    teen_unlink,
-)
+from accounts.pairing.guardians import guardian_link_approve
+from accounts.pairing.services import NotAllowed, pairing_accept, pairing_invitation_create
+from accounts.pairing.unlinking import links_end_at_18, teen_unlink
 from controls.models import AuditEvent, Notification, NotificationKind, TeenRules
 from tests.factories import TeenFactory, UserFactory, link
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from accounts.pages import profile as profile_views
-from accounts.pages import views
+from accounts.pages import unlinking, views
 
 urlpatterns = [
     # A parent links a teen.
@@ -34,10 +34,10 @@ urlpatterns = [
         views.guardian_link_withdraw,
         name="guardian_link_withdraw",
     ),
-    path("family/teens/<int:teen_id>/unlink/", views.guardian_unlink, name="guardian_unlink"),
+    path("family/teens/<int:teen_id>/unlink/", unlinking.guardian_unlink, name="guardian_unlink"),
     path(
         "family/unlink-requests/<int:request_id>/",
-        views.unlink_request_decide,
+        unlinking.unlink_request_decide,
         name="unlink_request",
     ),
     # A teen enters a code or opens the QR link, then confirms.
@@ -45,10 +45,10 @@ urlpatterns = [
     path("pair/confirm/<int:invitation_id>/", views.pair_confirm, name="pair_confirm"),
     path("pair/<str:token>", views.pair_by_token, name="pair_by_token"),
     # A teen unlinks.
-    path("me/guardians/<int:link_id>/unlink/", views.teen_unlink, name="teen_unlink"),
+    path("me/guardians/<int:link_id>/unlink/", unlinking.teen_unlink, name="teen_unlink"),
     path(
         "me/unlink-requests/<int:request_id>/cancel/",
-        views.teen_unlink_request_cancel,
+        unlinking.teen_unlink_request_cancel,
         name="teen_unlink_request_cancel",
     ),
 ]

@@ -18,18 +18,14 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import InvitationStatus, LinkStatus, PairingInvitation, UnlinkRequest
+from accounts.models import InvitationStatus, LinkStatus, PairingInvitation
 from accounts.pairing import guardians, unlinking
 from accounts.pairing import services as pairing
 from accounts.pairing.selectors import (
-    active_link_for_guardian,
     invitation_for_parent,
     invitations_open_for_parent,
     link_awaiting_approval_for_guardian,
     link_for_parent,
-    link_for_teen,
-    unlink_request_for_guardian,
-    unlink_request_for_teen,
 )
 from accounts.pairing.services import (
     GUARDIAN_CAN,
@@ -39,7 +35,7 @@ from accounts.pairing.services import (
     PairingError,
 )
 from accounts.pairing.throttle import TooManyAttempts, client_address
-from accounts.selectors import guardians_for_teen, teen_for_guardian
+from accounts.selectors import guardians_for_teen
 
 PROVEN_SESSION_KEY = "pairing_proven_invitations"
 POLL_SECONDS = 2
@@ -87,7 +83,7 @@ def _throttled(request: HttpRequest, exc: TooManyAttempts) -> HttpResponse:
     return response
 
 
-def _problem(
+def problem_page(
     request: HttpRequest, *, title: str, message: str, status: int = 400, kind: str = ""
 ) -> HttpResponse:
     return render(
@@ -100,14 +96,14 @@ def _problem(
 
 def _not_a_teen(request: HttpRequest, *, own: PairingInvitation | None = None) -> HttpResponse:
     if own is not None:
-        return _problem(
+        return problem_page(
             request,
             title="This is your own code",
             message=pairing.OWN_INVITATION_MESSAGE,
             status=403,
             kind="own",
         )
-    return _problem(
+    return problem_page(
         request,
         title="Pairing codes are for teens' accounts",
         message=pairing.NOT_A_TEEN_MESSAGE,
@@ -162,7 +158,7 @@ def pairing_start(request: HttpRequest) -> HttpResponse:
     """GET: what linking means and a button; POST: a new code, then its page."""
     user = request.user
     if not user.is_adult:
-        return _problem(
+        return problem_page(
             request,
             title="Only parents can create a pairing code",
             message="To link with a parent or guardian, enter the code they show you.",
@@ -317,11 +313,11 @@ def pair_confirm(request: HttpRequest, invitation_id: int) -> HttpResponse:
             elif answer == "decline":
                 pairing.pairing_decline(invitation=invitation, teen=user)
             else:
-                return _problem(request, title="Choose an answer", message="Accept or decline.")
+                return problem_page(request, title="Choose an answer", message="Accept or decline.")
         except InvitationUnavailable:
             return _invalid(request)
         except PairingError as exc:
-            return _problem(
+            return problem_page(
                 request, title="You can't link now", message=exc.message, status=exc.status_code
             )
         parent = invitation.parent.get_short_name()
@@ -386,7 +382,7 @@ def guardian_approval(request: HttpRequest, link_id: int) -> HttpResponse:
                     f"{link.teen.get_short_name()}'s account.",
                 )
             else:
-                return _problem(request, title="Choose an answer", message="Approve or refuse.")
+                return problem_page(request, title="Choose an answer", message="Approve or refuse.")
         except PairingError as exc:
             messages.error(request, exc.message)
         return redirect("dashboard")
@@ -410,103 +406,3 @@ def guardian_link_withdraw(request: HttpRequest, link_id: int) -> HttpResponse:
     unlinking.guardian_unlink(link=link, guardian=request.user)
     messages.success(request, f"You withdrew your link with {link.teen.get_short_name()}.")
     return redirect("dashboard")
-
-
-# --- unlinking -----------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def guardian_unlink(request: HttpRequest, teen_id: int) -> HttpResponse:
-    teen = teen_for_guardian(guardian=request.user, teen_id=teen_id)
-    link = active_link_for_guardian(guardian=request.user, teen=teen)
-    if request.method == "POST":
-        unlinking.guardian_unlink(link=link, guardian=request.user)
-        messages.success(
-            request,
-            f"You unlinked from {teen.get_short_name()}. {teen.get_short_name()} was told.",
-        )
-        return redirect("dashboard")
-    others = [g for g in guardians_for_teen(teen=teen) if g != request.user]
-    return render(
-        request, "accounts/guardian_unlink.html", {"teen": teen, "link": link, "others": others}
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def unlink_request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
-    unlink_request = unlink_request_for_guardian(guardian=request.user, request_id=request_id)
-    link = unlink_request.link
-    if request.method == "POST":
-        answer = request.POST.get("answer")
-        try:
-            if answer == "approve":
-                unlinking.unlink_request_approve(
-                    unlink_request=unlink_request, guardian=request.user
-                )
-                messages.success(
-                    request,
-                    f"Approved: {link.teen.get_short_name()} is no longer linked with "
-                    f"{link.parent.get_short_name()}.",
-                )
-            elif answer == "decline":
-                unlinking.unlink_request_decline(
-                    unlink_request=unlink_request, guardian=request.user
-                )
-                messages.success(
-                    request, f"Declined. {link.teen.get_short_name()} was told and stays linked."
-                )
-            else:
-                return _problem(request, title="Choose an answer", message="Approve or decline.")
-        except PairingError as exc:
-            messages.error(request, exc.message)
-        return redirect("dashboard")
-    return render(request, "accounts/unlink_request.html", {"unlink_request": unlink_request})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def teen_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
-    if not request.user.is_teen:
-        return redirect("dashboard")
-    link = link_for_teen(teen=request.user, link_id=link_id)
-    needs_approval = unlinking.unlink_needs_approval(teen=request.user)
-    if request.method == "POST":
-        try:
-            result = unlinking.teen_unlink(link=link, teen=request.user)
-        except PairingError as exc:
-            messages.error(request, exc.message)
-            return redirect("teen_home")
-        parent = link.parent.get_short_name()
-        if link.status == LinkStatus.PENDING_APPROVAL:
-            messages.success(request, f"You cancelled the link with {parent}.")
-        elif isinstance(result, UnlinkRequest):
-            messages.success(
-                request,
-                f"Your request to unlink from {parent} was sent. Your guardians will answer it.",
-            )
-        else:
-            messages.success(
-                request, f"You unlinked from {parent}. Your guardians were told right away."
-            )
-        return redirect("teen_home")
-    others = [g for g in guardians_for_teen(teen=request.user) if g != link.parent]
-    return render(
-        request,
-        "accounts/teen_unlink.html",
-        {"link": link, "needs_approval": needs_approval, "others": others},
-    )
-
-
-@login_required
-@require_POST
-def teen_unlink_request_cancel(request: HttpRequest, request_id: int) -> HttpResponse:
-    unlink_request = unlink_request_for_teen(teen=request.user, request_id=request_id)
-    try:
-        unlinking.unlink_request_cancel(unlink_request=unlink_request, teen=request.user)
-    except PairingError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Your request to unlink was withdrawn.")
-    return redirect("teen_home")

@@ -39,12 +39,8 @@ from controls.enforcement.acks import device_policy_ack
 from controls.rules import exports
 from controls.rules.selectors import rules_ensure_for_teen
 from controls.time_requests.services import time_request_create
-from controls.usage.services import (
-    MAX_EVENTS_PER_BATCH,
-    UsageRejected,
-    usage_events_parse,
-    usage_record_batch,
-)
+from controls.usage.events import MAX_EVENTS_PER_BATCH, UsageRejected, usage_events_parse
+from controls.usage.services import usage_record_batch
 from familypairing.api import ErrorSerializer
 
 VERSION_PATTERN = re.compile(r"^[0-9a-f]{1,64}$")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from controls.api import data_rights, notifications
 from controls.api import requests as views
 
 urlpatterns = [
@@ -24,18 +25,22 @@ urlpatterns = [
         name="api-time-request-deny",
     ),
     path("teens/<int:teen_id>/grants", views.TeenGrantView.as_view(), name="api-teen-grants"),
-    path("notifications", views.NotificationListView.as_view(), name="api-notifications"),
-    path("notifications/read", views.NotificationReadView.as_view(), name="api-notifications-read"),
+    path("notifications", notifications.NotificationListView.as_view(), name="api-notifications"),
+    path(
+        "notifications/read",
+        notifications.NotificationReadView.as_view(),
+        name="api-notifications-read",
+    ),
     path(
         "notifications/unread-count",
-        views.NotificationUnreadView.as_view(),
+        notifications.NotificationUnreadView.as_view(),
         name="api-notifications-unread",
     ),
     path(
         "notifications/preferences",
-        views.NotificationPreferencesView.as_view(),
+        notifications.NotificationPreferencesView.as_view(),
         name="api-notification-preferences",
     ),
-    path("me/export", views.DataExportView.as_view(), name="api-data-export"),
-    path("me/delete", views.AccountDeleteView.as_view(), name="api-account-delete"),
+    path("me/export", data_rights.DataExportView.as_view(), name="api-data-export"),
+    path("me/delete", data_rights.AccountDeleteView.as_view(), name="api-account-delete"),
 ]

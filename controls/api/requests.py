@@ -16,25 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import teen_for_guardian, teens_for_guardian
-from controls.data_rights.services import account_delete, user_data_export
-from controls.models import NotificationKind, TimeRequest, TimeRequestStatus
-from controls.notifications.selectors import (
-    InboxFilters,
-    email_preferences_for_user,
-    email_preferences_set,
-    kinds_for_user,
-    notification_unread_count,
-    notifications_filtered,
-    time_request_id_from,
-)
-from controls.notifications.services import notification_mark_read
+from controls.models import TimeRequest, TimeRequestStatus
+from controls.time_requests.grants import day_grant_create
 from controls.time_requests.selectors import time_request_for_user
 from controls.time_requests.services import (
     GRANT_MAX_MINUTES,
     NOTE_MAX_LENGTH,
     REASON_MAX_LENGTH,
     REQUEST_MINUTES,
-    day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,
@@ -117,15 +106,7 @@ class TimeRequestQuerySerializer(serializers.Serializer):
     teen = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
-class NotificationQuerySerializer(serializers.Serializer):
-    unread = serializers.BooleanField(required=False, default=False)
-    kind = serializers.ChoiceField(choices=NotificationKind.choices, required=False)
-    teen = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIST, default=30)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_ID, default=0)
-
-
-def _query(request: Request, serializer_class) -> dict:
+def query_params_valid(request: Request, serializer_class) -> dict:
     """Validated query parameters; a repeated or malformed parameter is a 400 naming it."""
     repeated = [
         name for name in request.query_params if len(request.query_params.getlist(name)) > 1
@@ -137,7 +118,7 @@ def _query(request: Request, serializer_class) -> dict:
     return query.validated_data
 
 
-def _teen_filter(request: Request, teen_id: int | None) -> int | None:
+def teen_filter(request: Request, teen_id: int | None) -> int | None:
     """The teen a list is narrowed to: a guardian's own teen, or the teen themself (404 for
     anyone else, as everywhere)."""
     if teen_id is None:
@@ -176,59 +157,7 @@ class GrantSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class NotificationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=NotificationKind.choices)
-    title = serializers.CharField()
-    body = serializers.CharField()
-    link = serializers.CharField()
-    teen = PersonNameSerializer(allow_null=True)
-    delivered_at = serializers.DateTimeField(source="deliver_at")
-    read_at = serializers.DateTimeField(allow_null=True)
-    time_request_id = serializers.SerializerMethodField()
-
-    def get_time_request_id(self, obj) -> int | None:
-        return time_request_id_from(obj)
-
-
-class NotificationPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    unread = serializers.IntegerField()
-    results = NotificationSerializer(many=True)
-
-
-class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        required=False,
-        allow_null=True,
-        max_length=1000,
-        help_text="Notification ids; leave out to mark all read.",
-    )
-
-
-class MarkedSerializer(serializers.Serializer):
-    marked = serializers.IntegerField()
-    unread = serializers.IntegerField()
-
-
-class UnreadSerializer(serializers.Serializer):
-    unread = serializers.IntegerField()
-
-
-class PreferencesSerializer(serializers.Serializer):
-    email = serializers.DictField(
-        child=serializers.BooleanField(),
-        help_text="E-mail on/off per notification kind the user can receive.",
-    )
-
-
-class DeleteAccountSerializer(serializers.Serializer):
-    password = serializers.CharField(style={"input_type": "password"})
-    confirm = serializers.BooleanField(help_text="Must be true.")
-
-
-def _bad_request(exc: ValidationError) -> exceptions.ValidationError:
+def bad_request(exc: ValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError(
         exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
     )
@@ -253,12 +182,12 @@ class TimeRequestListView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = request.user
-        query = _query(request, TimeRequestQuerySerializer)
+        query = query_params_valid(request, TimeRequestQuerySerializer)
         if user.is_teen:
             qs = TimeRequest.objects.filter(teen=user)
         else:
             qs = TimeRequest.objects.filter(teen__in=teens_for_guardian(guardian=user))
-        teen_id = _teen_filter(request, query.get("teen"))
+        teen_id = teen_filter(request, query.get("teen"))
         if teen_id is not None:
             qs = qs.filter(teen_id=teen_id)
         if query.get("status"):
@@ -287,7 +216,7 @@ class TimeRequestListView(APIView):
         try:
             time_request = time_request_create(teen=request.user, **data.validated_data)
         except ValidationError as exc:
-            raise _bad_request(exc) from None
+            raise bad_request(exc) from None
         return Response(TimeRequestSerializer(time_request).data, status=status.HTTP_201_CREATED)
 
 
@@ -322,7 +251,7 @@ class _AnswerView(APIView):
                     },
                     status=status.HTTP_409_CONFLICT,
                 )
-            raise _bad_request(exc) from None
+            raise bad_request(exc) from None
         time_request.refresh_from_db()
         return Response(TimeRequestSerializer(time_request).data)
 
@@ -384,138 +313,5 @@ class TeenGrantView(APIView):
         try:
             grant = day_grant_create(guardian=request.user, teen=teen, **data.validated_data)
         except ValidationError as exc:
-            raise _bad_request(exc) from None
+            raise bad_request(exc) from None
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
-
-
-# --- notifications ---------------------------------------------------------------------------
-
-
-class NotificationListView(APIView):
-    @extend_schema(
-        summary="Your notifications, newest first (filters: unread, kind, teen)",
-        parameters=[NotificationQuerySerializer],
-        responses={
-            200: NotificationPageSerializer,
-            400: OpenApiResponse(description="A malformed or repeated query parameter."),
-            401: UNAUTHENTICATED,
-            404: OpenApiResponse(ErrorSerializer, description="`teen` is not one of yours."),
-        },
-    )
-    def get(self, request: Request) -> Response:
-        user = request.user
-        query = _query(request, NotificationQuerySerializer)
-        filters = InboxFilters(
-            unread=query["unread"],
-            kind=query.get("kind", ""),
-            teen_id=_teen_filter(request, query.get("teen")),
-        )
-        qs = notifications_filtered(user=user, filters=filters)
-        offset, limit = query["offset"], query["limit"]
-        results = list(qs[offset : offset + limit])
-        return Response(
-            {
-                "count": qs.count(),
-                "unread": notification_unread_count(user=user),
-                "results": NotificationSerializer(results, many=True).data,
-            }
-        )
-
-
-class NotificationReadView(APIView):
-    @extend_schema(
-        summary="Mark notifications read (all of them without `ids`)",
-        request=MarkReadSerializer,
-        responses={200: MarkedSerializer, 400: OpenApiResponse(), 401: UNAUTHENTICATED},
-    )
-    def post(self, request: Request) -> Response:
-        data = MarkReadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        marked = notification_mark_read(
-            user=request.user, notification_ids=data.validated_data.get("ids")
-        )
-        return Response({"marked": marked, "unread": notification_unread_count(user=request.user)})
-
-
-class NotificationUnreadView(APIView):
-    @extend_schema(
-        summary="How many notifications are unread (for a badge)",
-        responses={200: UnreadSerializer, 401: UNAUTHENTICATED},
-    )
-    def get(self, request: Request) -> Response:
-        return Response({"unread": notification_unread_count(user=request.user)})
-
-
-class NotificationPreferencesView(APIView):
-    @extend_schema(
-        summary="Which notification kinds also reach you by e-mail",
-        responses={200: PreferencesSerializer, 401: UNAUTHENTICATED},
-    )
-    def get(self, request: Request) -> Response:
-        prefs = email_preferences_for_user(user=request.user)
-        return Response({"email": {kind.value: on for kind, on in prefs}})
-
-    @extend_schema(
-        summary="Turn e-mails on or off per kind (kinds left out keep their setting)",
-        request=PreferencesSerializer,
-        responses={
-            200: PreferencesSerializer,
-            400: OpenApiResponse(description="Unknown kind."),
-            401: UNAUTHENTICATED,
-        },
-    )
-    def put(self, request: Request) -> Response:
-        data = PreferencesSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        allowed = {kind.value for kind in kinds_for_user(request.user)}
-        unknown = sorted(set(data.validated_data["email"]) - allowed)
-        if unknown:
-            raise exceptions.ValidationError(
-                {"email": f"Unknown or not applicable kinds: {', '.join(unknown)}."}
-            )
-        current = dict(email_preferences_for_user(user=request.user))
-        wanted = {
-            kind.value
-            for kind, on in current.items()
-            if data.validated_data["email"].get(kind.value, on)
-        }
-        email_preferences_set(user=request.user, wanted=wanted)
-        return self.get(request)
-
-
-# --- your data -------------------------------------------------------------------------------
-
-
-class DataExportView(APIView):
-    @extend_schema(
-        summary="Everything held about you, as JSON (guardians: with their teens' rules and usage)",
-        responses={200: OpenApiResponse(description="The export document."), 401: UNAUTHENTICATED},
-    )
-    def get(self, request: Request) -> Response:
-        response = Response(user_data_export(user=request.user))
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-class AccountDeleteView(APIView):
-    @extend_schema(
-        summary="Delete your account: links end with notices, personal data is removed",
-        request=DeleteAccountSerializer,
-        responses={
-            204: None,
-            400: OpenApiResponse(description="Wrong password or not confirmed."),
-            401: UNAUTHENTICATED,
-        },
-    )
-    def post(self, request: Request) -> Response:
-        data = DeleteAccountSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        errors = {}
-        if not request.user.check_password(data.validated_data["password"]):
-            errors["password"] = ["That password is not right."]
-        if not data.validated_data["confirm"]:
-            errors["confirm"] = ["Set confirm to true to delete your account."]
-        if errors:
-            raise exceptions.ValidationError(errors)
-        account_delete(user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)

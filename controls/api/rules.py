@@ -33,7 +33,7 @@ from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import Audience, DomainMode, DowntimeWindow
 from controls.models import LikedVideosAudience as Liked
-from controls.rules import services
+from controls.rules import downtime, services
 from controls.rules.bounds import band_for_teen
 from controls.rules.describe import WEEKDAY_KEYS, history_entry, window_text
 from controls.rules.selectors import rules_ensure_for_teen
@@ -460,7 +460,7 @@ class DowntimeWindowListView(APIView):
     def post(self, request: Request, teen_id: int) -> Response:
         teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
         data = _window_values(_valid(DowntimeWindowSerializer, request))
-        window = _call(services.downtime_window_create, actor=request.user, teen=teen, **data)
+        window = _call(downtime.downtime_window_create, actor=request.user, teen=teen, **data)
         shape = _window(window)
         text = window_text(
             name=window.name, weekdays=window.weekday_list(), start=window.start, end=window.end
@@ -484,7 +484,7 @@ class DowntimeWindowDetailView(APIView):
     def _update(self, request: Request, teen_id: int, window_id: int, *, partial: bool):
         window = self._window_for_change(request, teen_id, window_id)
         data = _window_values(_valid(DowntimeWindowSerializer, request, partial=partial), window)
-        change = _call(services.downtime_window_update, actor=request.user, window=window, **data)
+        change = _call(downtime.downtime_window_update, actor=request.user, window=window, **data)
         window.refresh_from_db()
         return Response({**_window(window), "changes": change.lines})
 
@@ -526,7 +526,7 @@ class DowntimeWindowDetailView(APIView):
     )
     def delete(self, request: Request, teen_id: int, window_id: int) -> Response:
         window = self._window_for_change(request, teen_id, window_id)
-        services.downtime_window_delete(actor=request.user, window=window)
+        downtime.downtime_window_delete(actor=request.user, window=window)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

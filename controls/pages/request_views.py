@@ -35,12 +35,12 @@ from controls.notifications.selectors import (
 )
 from controls.notifications.services import notification_mark_read
 from controls.time_requests.email_actions import EmailActionRefused, email_action_resolve
+from controls.time_requests.grants import day_grant_create
 from controls.time_requests.panel import time_requests_panel_context
 from controls.time_requests.selectors import time_request_for_user
 from controls.time_requests.services import (
     REASON_MAX_LENGTH,
     REQUEST_MINUTES,
-    day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,

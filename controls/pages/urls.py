@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from controls.pages import views
+from controls.pages import exports, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
@@ -41,6 +41,6 @@ urlpatterns = [
     path("teens/<int:teen_id>/privacy/", views.teen_privacy, name="teen_privacy"),
     path("teens/<int:teen_id>/unlinking/", views.teen_governance, name="teen_governance"),
     path("teens/<int:teen_id>/history/", views.teen_history, name="teen_history"),
-    path("teens/<int:teen_id>/export/hosts.txt", views.export_hosts, name="export_hosts"),
-    path("teens/<int:teen_id>/export/adguard.txt", views.export_adguard, name="export_adguard"),
+    path("teens/<int:teen_id>/export/hosts.txt", exports.export_hosts, name="export_hosts"),
+    path("teens/<int:teen_id>/export/adguard.txt", exports.export_adguard, name="export_adguard"),
 ]

@@ -22,13 +22,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import active_links_for_teen, teens_for_guardian
-from controls.access import teen_for_rule_change, teen_for_viewer
+from controls.access import teen_for_rule_change
 from controls.audit import audit_events_for_teen
-from controls.effective.inputs import browsing_rules
 from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
 from controls.models import WEEKDAY_FIELDS, DowntimeWindow
 from controls.pages import forms
-from controls.rules import exports, services
+from controls.rules import downtime, services
 from controls.rules.bounds import band_for_teen
 from controls.rules.describe import (
     FIELD_LABELS,
@@ -352,7 +351,7 @@ def downtime_create(request: HttpRequest, teen_id: int) -> HttpResponse:
     done = reverse("teen_screen_time", args=[teen.pk])
     if form.is_valid():
         try:
-            window = services.downtime_window_create(
+            window = downtime.downtime_window_create(
                 actor=request.user, teen=teen, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -378,7 +377,7 @@ def downtime_update(request: HttpRequest, teen_id: int, window_id: int) -> HttpR
     return _save(
         request,
         form,
-        lambda: services.downtime_window_update(
+        lambda: downtime.downtime_window_update(
             actor=request.user, window=window, **form.cleaned_data
         ),
         invalid=lambda: _screen_time_page(
@@ -393,7 +392,7 @@ def downtime_update(request: HttpRequest, teen_id: int, window_id: int) -> HttpR
 def downtime_delete(request: HttpRequest, teen_id: int, window_id: int) -> HttpResponse:
     teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
     window = get_object_or_404(DowntimeWindow, pk=window_id, teen=teen)
-    change = services.downtime_window_delete(actor=request.user, window=window)
+    change = downtime.downtime_window_delete(actor=request.user, window=window)
     messages.success(request, change.message())
     return redirect(reverse("teen_screen_time", args=[teen.pk]))
 
@@ -482,31 +481,3 @@ def teen_history(request: HttpRequest, teen_id: int) -> HttpResponse:
         "history",
         {"page": page, "history": [history_entry(event) for event in page.object_list]},
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Exports for home DNS filters (guardians and the teen; devices get theirs from the device API)
-# --------------------------------------------------------------------------------------------
-
-
-def _export(request: HttpRequest, teen_id: int, render_text, filename: str) -> HttpResponse:
-    teen = teen_for_viewer(user=request.user, teen_id=teen_id)
-    rules = rules_ensure_for_teen(teen=teen)
-    text = render_text(browsing=browsing_rules(rules), version=rules.version)
-    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "private, no-cache"
-    response["ETag"] = f'"rules-{teen.pk}-{rules.version}"'
-    return response
-
-
-@login_required
-@require_GET
-def export_hosts(request: HttpRequest, teen_id: int) -> HttpResponse:
-    return _export(request, teen_id, exports.hosts_file, "hosts.txt")
-
-
-@login_required
-@require_GET
-def export_adguard(request: HttpRequest, teen_id: int) -> HttpResponse:
-    return _export(request, teen_id, exports.adguard_list, "adguard.txt")

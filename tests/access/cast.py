@@ -86,7 +86,7 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     from accounts.pairing.services import pairing_accept, pairing_invitation_create
     from accounts.pairing.unlinking import teen_unlink
     from controls.models import Notification, TeenRules
-    from controls.rules.services import downtime_window_create
+    from controls.rules.downtime import downtime_window_create
     from controls.time_requests.email_links import email_action_token
     from controls.time_requests.services import time_request_create
     from tests.factories import UserFactory

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
 from controls.models import AuditEvent, DayGrant, DowntimeWindow, TeenDay, TimeRequest
-from controls.rules import services
+from controls.rules import downtime, services
 from tests.factories import TeenFactory, UserFactory, link
 
 # A Wednesday, 18:00 in London (BST).
@@ -59,7 +59,7 @@ def test_a_card_shows_use_against_the_limit_allowed_or_why_and_requests(alice, a
     assert "1 request for more time" in page
     assert f'href="/teens/{tom.pk}/"' in page
 
-    services.downtime_window_create(
+    downtime.downtime_window_create(
         actor=alice, teen=tom, name="Dinner", weekdays=[2], start=time(17, 30), end=time(19, 0)
     )
     page = alice_client.get("/dashboard/").content.decode()
@@ -80,7 +80,7 @@ def test_a_card_says_when_the_limit_is_reached(alice_client, tom):
 @time_machine.travel(NOW, tick=False)
 def test_a_card_does_not_promise_time_back_when_a_downtime_starts_first(alice_client, alice, tom):
     TeenDay.objects.create(teen=tom, local_date=TODAY, counted_seconds=3600)
-    services.downtime_window_create(
+    downtime.downtime_window_create(
         actor=alice,
         teen=tom,
         name="Night",
@@ -169,7 +169,7 @@ def test_the_guardian_sees_times_in_the_teens_time_zone_when_theirs_differs(bob,
 def test_the_teen_sees_time_left_rules_and_history(alice, tom, tom_client):
     TeenDay.objects.create(teen=tom, local_date=TODAY, counted_seconds=50 * 60)
     services.screen_time_update(actor=alice, teen=tom, changes={"limit_wed": 90})
-    services.downtime_window_create(
+    downtime.downtime_window_create(
         actor=alice, teen=tom, name="Bedtime", weekdays=[0, 1, 2], start=time(21), end=time(7)
     )
     services.browsing_update(actor=alice, teen=tom, changes={"keyword_filters": ["gore"]})

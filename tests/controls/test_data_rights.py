@@ -20,11 +20,8 @@ from controls.models import (
     TeenDay,
     TeenRules,
 )
-from controls.time_requests.services import (
-    day_grant_create,
-    time_request_approve,
-    time_request_create,
-)
+from controls.time_requests.grants import day_grant_create
+from controls.time_requests.services import time_request_approve, time_request_create
 from tests.factories import PASSWORD, UserFactory, link
 
 NOON = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)

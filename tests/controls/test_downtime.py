@@ -11,14 +11,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import AuditEvent, DowntimeWindow, TeenRules
 from controls.policy import Reason
-from controls.rules import services
+from controls.rules import downtime
 
 WEEKDAYS = [0, 1, 2, 3, 4]
 EVERY_DAY = list(range(7))
 
 
 def _create(actor, teen, name, days, start, end) -> DowntimeWindow:
-    return services.downtime_window_create(
+    return downtime.downtime_window_create(
         actor=actor, teen=teen, name=name, weekdays=days, start=start, end=end
     )
 
@@ -134,7 +134,7 @@ def test_at_most_20_windows(alice, tom):
 @pytest.mark.django_db
 def test_updating_a_window_does_not_clash_with_itself(alice, tom):
     window = _create(alice, tom, "Bedtime", WEEKDAYS, time(21, 0), time(7, 0))
-    change = services.downtime_window_update(
+    change = downtime.downtime_window_update(
         actor=alice,
         window=window,
         name="Bedtime",
@@ -154,7 +154,7 @@ def test_updating_a_window_does_not_clash_with_itself(alice, tom):
 @pytest.mark.django_db
 def test_deleting_a_window_is_recorded(alice, tom):
     window = _create(alice, tom, "Bedtime", WEEKDAYS, time(21, 0), time(7, 0))
-    services.downtime_window_delete(actor=alice, window=window)
+    downtime.downtime_window_delete(actor=alice, window=window)
     assert not DowntimeWindow.objects.exists()
     event = AuditEvent.objects.get(action="downtime.delete")
     assert event.details["before"]["name"] == "Bedtime"

@@ -437,12 +437,29 @@ def test_a_revoked_device_is_never_reported(settings, tom, alice, acked_phone):
 def test_the_periodic_tasks_are_declared():
     from familypairing.periodic import PERIODIC_TASKS
 
+    celery_app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     tasks = dict(PERIODIC_TASKS.values())
     assert tasks["controls.tasks.enforcement_sweep"] == {"minute": "*"}
     assert "controls.tasks.usage_purge_old" in tasks
-    assert {"controls.tasks.enforcement_sweep", "controls.tasks.usage_purge_old"} <= set(
-        celery_app.tasks.keys()
-    )
+    assert set(tasks) <= set(celery_app.tasks.keys())
+
+
+def test_every_task_keeps_the_name_queued_messages_and_beat_rows_carry():
+    celery_app.loader.import_default_modules()
+    registered = {name for name in celery_app.tasks.keys() if not name.startswith("celery.")}
+    assert registered == {
+        "accounts.tasks.guardian_links_end_at_18",
+        "accounts.tasks.pairing_invitations_expire",
+        "controls.request_tasks.time_request_send_email",
+        "controls.request_tasks.time_requests_lapse",
+        "controls.request_tasks.weekly_report_send",
+        "controls.request_tasks.weekly_reports_send_due",
+        "controls.tasks.enforcement_sweep",
+        "controls.tasks.notification_send_email",
+        "controls.tasks.notifications_deliver_due",
+        "controls.tasks.teen_day_enforce",
+        "controls.tasks.usage_purge_old",
+    }
 
 
 def test_celery_is_configured_to_be_trusted():

@@ -12,8 +12,8 @@ from django.core import mail
 from controls.models import Notification, NotificationKind, NotificationPreference
 from controls.notifications.services import notify
 from controls.tasks import notifications_deliver_due, time_requests_lapse
+from controls.time_requests.grants import day_grant_create
 from controls.time_requests.services import (
-    day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,

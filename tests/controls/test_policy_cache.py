@@ -26,7 +26,8 @@ from controls.effective.cache import (
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import DayGrant, TeenDay
 from controls.policy import DowntimeSpec, ScreenTimeSpec, TodayGrants, compute_policy
-from controls.rules.services import downtime_window_create, screen_time_update
+from controls.rules.downtime import downtime_window_create
+from controls.rules.services import screen_time_update
 from controls.usage.services import usage_record
 from tests.device_support import auth, register
 

@@ -20,8 +20,8 @@ from controls.models import (
     TimeRequest,
     TimeRequestStatus,
 )
+from controls.time_requests.grants import day_grant_create
 from controls.time_requests.services import (
-    day_grant_create,
     time_request_approve,
     time_request_create,
     time_request_deny,

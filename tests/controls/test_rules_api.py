@@ -10,7 +10,7 @@ from datetime import time
 import pytest
 
 from controls.models import AuditEvent, DowntimeWindow, TeenRules
-from controls.rules import services
+from controls.rules import downtime, services
 
 
 def _patch(client, url: str, body: dict):
@@ -23,7 +23,7 @@ def _post(client, url: str, body: dict):
 
 @pytest.fixture
 def window(alice, tom) -> DowntimeWindow:
-    return services.downtime_window_create(
+    return downtime.downtime_window_create(
         actor=alice, teen=tom, name="Bedtime", weekdays=[0, 1, 2, 3, 4], start=time(21), end=time(7)
     )
 

@@ -366,7 +366,7 @@ def test_retention_deletes_exactly_the_events_older_than_the_period(settings, to
 
 
 def test_the_error_body_is_json_serialisable():
-    from controls.usage.services import UsageRejected
+    from controls.usage.events import UsageRejected
 
     body = UsageRejected("x", events=[{}, {"seconds": ["bad"]}]).as_dict()
     assert json.loads(json.dumps(body)) == {"detail": "x", "events": [{}, {"seconds": ["bad"]}]}

@@ -38,7 +38,8 @@ def assert_escaped(text: str, where: str) -> None:
 def hostile_family(alice, tom, django_capture_on_commit_callbacks):
     """tom's family, with hostile text in every field someone other than the viewer controls."""
     from accounts.devices.services import device_register
-    from controls.rules.services import browsing_update, downtime_window_create
+    from controls.rules.downtime import downtime_window_create
+    from controls.rules.services import browsing_update
     from controls.time_requests.services import time_request_create, time_request_deny
 
     alice.display_name = hostile("Alice", 0)

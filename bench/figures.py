@@ -249,7 +249,7 @@ def _sweep_service() -> Callable:
     for name in ("enforcement_sweep", "sweep", "enforcement_minute_sweep"):
         if callable(getattr(enforcement, name, None)):
             return getattr(enforcement, name)
-    raise BenchError("controls/enforcement.py has no sweep service the bench knows")
+    raise BenchError("controls/enforcement/services.py has no sweep service the bench knows")
 
 
 def _snapshot() -> dict[str, int]:

@@ -1,4 +1,6 @@
-"""Pairing and unlinking: every rule of DESIGN.md's "Pairing" and "Unlinking" sections.
+"""Pairing: a parent's invitation (QR code and short code), the teen finding it, and the teen's
+answer. A second guardian's approval is `accounts.pairing.guardians`; unlinking and the end of
+supervision at 18 are `accounts.pairing.unlinking` (the layers: docs/architecture.md).
 
 Pages, the API, the admin and the periodic tasks all call these functions, so each rule has one
 home. Writes are atomic, audited (`controls.audit.audit_record`) and notify the people concerned

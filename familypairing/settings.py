@@ -310,6 +310,9 @@ MAX_GUARDIANS_PER_TEEN = envint("MAX_GUARDIANS_PER_TEEN", 2, minimum=1)
 PAIRING_INVITATION_MINUTES = envint("PAIRING_INVITATION_MINUTES", 10, minimum=1)
 PAIRING_MAX_FAILURES = envint("PAIRING_MAX_FAILURES", 5, minimum=1)
 PAIRING_FAILURE_WINDOW_MINUTES = envint("PAIRING_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+# Wrong codes from one address across all its accounts: a home or a school behind one NAT address
+# shares it, so it is ten accounts' worth of typos (each account stops at PAIRING_MAX_FAILURES).
+PAIRING_MAX_FAILURES_PER_ADDRESS = envint("PAIRING_MAX_FAILURES_PER_ADDRESS", 50, minimum=1)
 USAGE_RETENTION_DAYS = envint("USAGE_RETENTION_DAYS", 90, minimum=1)
 TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES = envint(
     "TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES", 30, minimum=0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,7 +38,13 @@ from accounts.models import (
     UnlinkRequestStatus,
     User,
 )
-from accounts.throttle import attempt_begin, attempt_key, attempt_refund, client_address_key
+from accounts.throttle import (
+    TooManyAttempts,
+    attempt_begin,
+    attempt_key,
+    attempt_refund,
+    client_address_key,
+)
 from controls.audit import audit_record
 from controls.models import NotificationKind, TeenRules
 from controls.notifications import notify
@@ -285,6 +292,47 @@ def pairing_invitation_own(
     return found.order_by("-created_at").first()
 
 
+ACCOUNT_SCOPE = "pairing:account"
+ADDRESS_SCOPE = "pairing:address"
+
+
+def pairing_attempt_keys(*, user: User, client_address: str) -> tuple:
+    """The two limits on typed codes, the account's first (its message wins when both trip).
+
+    - Per account (PAIRING_MAX_FAILURES, 5): one person's guesses.
+    - Per address (PAIRING_MAX_FAILURES_PER_ADDRESS, 50): guesses spread over many accounts
+      from one place. A home or a school shares one address behind NAT, and each account stops
+      at its own 5, so one teen's typos (or a few) never reach it.
+    """
+    return (
+        attempt_key(scope=ACCOUNT_SCOPE, value=str(user.pk), limit=settings.PAIRING_MAX_FAILURES),
+        attempt_key(
+            scope=ADDRESS_SCOPE,
+            value=client_address_key(client_address),
+            limit=settings.PAIRING_MAX_FAILURES_PER_ADDRESS,
+        ),
+    )
+
+
+def pairing_throttled_message(*, exc: TooManyAttempts) -> str:
+    """What to tell someone whose typed code was refused by a limit, for that limit.
+
+    Only typed codes are ever refused (a QR link never is), so pointing at the QR code is
+    advice the reader has not tried yet, and it works for them now."""
+    minutes = max(1, math.ceil(exc.retry_after / 60))
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if exc.scope == ADDRESS_SCOPE:
+        return (
+            "Too many wrong codes were typed on this network (your home or school Wi-Fi, for "
+            f"example) in the last few minutes, so typing codes here is paused for {wait}. "
+            "Scanning the QR code on your parent's screen still works, or try again later."
+        )
+    return (
+        f"You've tried too many codes that didn't work. Wait {wait}, then ask your parent for "
+        "a fresh code; or scan the QR code on their screen, which works now."
+    )
+
+
 def pairing_invitation_lookup(
     *,
     user: User,
@@ -295,19 +343,32 @@ def pairing_invitation_lookup(
 ) -> PairingInvitation:
     """The open invitation behind a QR token or a typed code, for a teen to answer.
 
-    Every failure counts against the account and the client address in the database (shared by
-    all processes); past the limit this raises `accounts.throttle.TooManyAttempts` before looking.
+    Typed codes (8 characters, about 8·10^11 values) can be guessed, so every wrong one counts
+    against the account and the client address in the database (shared by all processes), and
+    past either limit this raises `accounts.throttle.TooManyAttempts` before looking, for the
+    right code too: were the right code accepted, a refusal would only ever mean "wrong", and
+    the limit would slow nobody. The per-address limit is high (see `pairing_attempt_keys`), so
+    a sibling typing the right code is refused only on a network where many accounts have been
+    guessing.
+
+    A QR token is 256 random bits: opening one is never a guess, so it is neither counted nor
+    refused by either limit. Whoever holds a valid QR link gets the confirmation page, even
+    from an address or an account that typed too many wrong codes.
+
     Wrong, expired, revoked and used all raise the same `InvitationUnavailable`.
     """
     now = now or timezone.now()
     if not user.is_teen:
         raise NotAllowed(NOT_A_TEEN_MESSAGE)
-    keys = (
-        attempt_key(scope="pairing:account", value=str(user.pk)),
-        attempt_key(scope="pairing:address", value=client_address_key(client_address)),
+    if token:
+        invitation = _usable_invitation(token=token, code=None, now=now)
+        if invitation is None:
+            raise InvitationUnavailable()
+        return invitation
+    attempt = attempt_begin(
+        keys=pairing_attempt_keys(user=user, client_address=client_address), now=now
     )
-    attempt = attempt_begin(keys=keys, now=now)
-    invitation = _usable_invitation(token=token, code=code, now=now)
+    invitation = _usable_invitation(token=None, code=code, now=now)
     if invitation is None:
         raise InvitationUnavailable()
     attempt_refund(attempt=attempt)

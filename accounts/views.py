@@ -79,6 +79,8 @@ def _throttled(request: HttpRequest, exc: TooManyAttempts) -> HttpResponse:
         {
             "minutes": max(1, math.ceil(exc.retry_after / 60)),
             "retry_at": timezone.localtime(retry_at, request.user.tz),
+            "network": exc.scope == pairing.ADDRESS_SCOPE,
+            "message": pairing.pairing_throttled_message(exc=exc),
         },
         status=429,
     )

@@ -12,6 +12,12 @@ race for that row: the loser gets an IntegrityError and sends nothing. Kinds:
   once the bonus runs out) without ever repeating a notice for the same limit.
 - ``downtime:<window id>``: the "downtime starting" notice for that window on that day.
 
+Thresholds passed while no worker ran (a task lost or late): the task, or the sweep, tells the
+truth at the moment it runs, once. A warning still true then is told with the time left then
+("4 minutes left"); a warning the limit has made moot is marked and never sent (no "5 minutes
+left" next to, or after, "limit reached"): the limit notice is the one message. So a teen whose
+task was delayed past the limit gets the limit notice, and never a stale warning later.
+
 The sweep (every minute, in UTC, set-based)
 -------------------------------------------
 Nothing is scheduled at anyone's local midnight: each step selects, in one query, only the rows
@@ -25,10 +31,14 @@ sharing an offset share one condition), then acts on those few rows:
    that ran out, a limit lowered below what was used, or a lost task. The end of the teen's day
    needs no job: state and marks are keyed by the teen's local date, so a new day starts at ``ok``
    with a fresh quota the moment the teen's clock passes their day start.
-3. **Devices not applying the rules**: active devices heard from since the last rule change, whose
+3. **Warnings passed without their notice**: days whose time left is at or below one of the
+   teen's warning thresholds, without its mark (the task was lost with a worker: Redis hands it
+   back only after its visibility timeout). Together with step 2, a crashed worker's notices
+   are redone within a minute; the marks keep each one exactly once.
+4. **Devices not applying the rules**: active devices heard from since the last rule change, whose
    acknowledged rules version is older, `NOT_APPLIED_AFTER` after the change → guardians, once
    per device and rules version.
-4. **Silent devices**: nothing heard for `DEVICE_SILENT_HOURS` while the teen is allowed to use
+5. **Silent devices**: nothing heard for `DEVICE_SILENT_HOURS` while the teen is allowed to use
    the device now (not in downtime, not at the limit) → guardians, once per silence.
 """
 
@@ -42,6 +52,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import (
     Case,
+    CharField,
     Exists,
     F,
     IntegerField,
@@ -49,9 +60,11 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractIsoWeekDay
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractIsoWeekDay
 from django.urls import reverse
 from django.utils import timezone
 
@@ -204,6 +217,12 @@ def teen_day_enforce(*, teen, now: datetime | None = None) -> list[str]:
             if _mark_once(teen=teen, local_date=policy.local_date, kind=kind, now=now):
                 created.append(kind)
                 _notify_limit(teen=teen, policy=policy, now=now)
+            # Warnings not told by now are moot ("5 minutes left" when none are): marked, never
+            # sent, so neither a late task nor the sweep sends one after the limit notice.
+            for minutes in sorted(policy.warnings_due):
+                kind = f"warning:{minutes}:{limit}"
+                if _mark_once(teen=teen, local_date=policy.local_date, kind=kind, now=now):
+                    created.append(kind)
         elif limit is not None and policy.warnings_due:
             # Mark every threshold passed; tell only the most urgent one (a big report that
             # jumps from 20 to 4 minutes left says "4 minutes left", not two messages).
@@ -324,11 +343,10 @@ def downtime_notices_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-def limits_reconcile(*, now: datetime | None = None) -> int:
-    """Find, in one query, teen days at or over the limit in force whose state does not say so
-    (a bonus used up with no crossing report, a limit lowered below what was used, a lost task)
-    and enforce them. Returns the days handled."""
-    now = now or timezone.now()
+def _days_under_a_limit(*, now: datetime):
+    """Teen days around today (any zone's today lies within a day of UTC's), annotated with
+    `limit_seconds`, the limit in force that day (weekday limit plus bonus), for days that have
+    one (not lifted), of supervised teens."""
     today_utc = now.date()
     weekday_limit = Case(
         *[
@@ -342,24 +360,32 @@ def limits_reconcile(*, now: datetime | None = None) -> int:
         grants.values("teen").annotate(total=Sum("bonus_minutes")).values("total")[:1],
         output_field=IntegerField(),
     )
-    rows = list(
+    return (
         TeenDay.objects.filter(
             local_date__gte=today_utc - timedelta(days=1),
             local_date__lte=today_utc + timedelta(days=1),
         )
-        .exclude(state=DayState.LIMIT_REACHED)
         .annotate(
             iso_weekday=ExtractIsoWeekDay("local_date"),
             limit_minutes=weekday_limit,
             bonus_minutes=Coalesce(bonus, 0),
             lifted=Exists(grants.filter(no_limit=True)),
         )
-        .filter(
-            limit_minutes__isnull=False,
-            lifted=False,
-            counted_seconds__gte=(F("limit_minutes") + F("bonus_minutes")) * 60,
-        )
+        .filter(limit_minutes__isnull=False, lifted=False)
+        .annotate(limit_seconds=(F("limit_minutes") + F("bonus_minutes")) * 60)
         .filter(_supervised())
+    )
+
+
+def limits_reconcile(*, now: datetime | None = None) -> int:
+    """Find, in one query, teen days at or over the limit in force whose state does not say so
+    (a bonus used up with no crossing report, a limit lowered below what was used, a lost task)
+    and enforce them. Returns the days handled."""
+    now = now or timezone.now()
+    rows = list(
+        _days_under_a_limit(now=now)
+        .exclude(state=DayState.LIMIT_REACHED)
+        .filter(counted_seconds__gte=F("limit_seconds"))
         .values_list("pk", "teen_id", "local_date")[:SWEEP_BATCH]
     )
     handled = 0
@@ -370,6 +396,68 @@ def limits_reconcile(*, now: datetime | None = None) -> int:
             teen_day_enforce(teen=teen, now=now)
         else:  # a day already over (usage booked late): true, but too late to tell anyone
             TeenDay.objects.filter(pk=pk).update(state=DayState.LIMIT_REACHED, updated_at=now)
+        handled += 1
+    return handled
+
+
+def _warning_untold(index: int) -> Q:
+    """The day's `index`-th warning (rules.warning_minutes[index]) has been passed and has no
+    mark: its notice was never created (the task that should have was lost or is late)."""
+    kind = Concat(
+        Value("warning:"),
+        OuterRef(f"warning_{index}_text"),
+        Value(":"),
+        OuterRef("limit_text"),
+        output_field=CharField(),
+    )
+    marked = EnforcementMark.objects.filter(
+        teen=OuterRef("teen"), local_date=OuterRef("local_date"), kind=kind
+    )
+    # A missing warning reads as NULL, which passes nothing.
+    return Q(**{f"warning_{index}_seconds__gte": F("left_seconds")}) & ~Exists(marked)
+
+
+def warnings_reconcile(*, now: datetime | None = None) -> int:
+    """Find, in one query, teen days that passed a warning threshold (time left at or below it,
+    the limit not yet reached) without its mark, i.e. without its notice: the enforcement task
+    was lost with a worker (it comes back from the broker only after the visibility timeout) or
+    never queued. Enforce them now: the marks keep it exactly once. A day already over is only
+    marked (too late to warn). Returns the days handled."""
+    from controls.services import MAX_WARNINGS
+
+    now = now or timezone.now()
+    annotations = {}
+    for index in range(MAX_WARNINGS):
+        text = KeyTextTransform(str(index), "teen__rules__warning_minutes")
+        annotations[f"warning_{index}_text"] = text
+        annotations[f"warning_{index}_seconds"] = Cast(text, IntegerField()) * 60
+    untold = Q(pk__in=[])
+    for index in range(MAX_WARNINGS):
+        untold |= _warning_untold(index)
+    rows = list(
+        _days_under_a_limit(now=now)
+        .filter(counted_seconds__lt=F("limit_seconds"))
+        .annotate(
+            left_seconds=F("limit_seconds") - F("counted_seconds"),
+            limit_text=Cast("limit_seconds", CharField()),
+            **annotations,
+        )
+        .filter(untold)
+        .values_list(
+            "teen_id", "local_date", "limit_seconds", "left_seconds", "teen__rules__warning_minutes"
+        )[:SWEEP_BATCH]
+    )
+    handled = 0
+    teens = User.objects.in_bulk({row[0] for row in rows})
+    for teen_id, local_date, limit, left, warning_minutes in rows:
+        teen = teens[teen_id]
+        if effective_policy_for_teen(teen=teen, now=now).local_date == local_date:
+            teen_day_enforce(teen=teen, now=now)
+        else:  # a day already over: mark what was passed, tell nobody
+            for minutes in warning_minutes or ():
+                if isinstance(minutes, int) and left <= minutes * 60:
+                    kind = f"warning:{minutes}:{limit}"
+                    _mark_once(teen=teen, local_date=local_date, kind=kind, now=now)
         handled += 1
     return handled
 
@@ -486,6 +574,7 @@ def enforcement_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {
         "downtime_notices": downtime_notices_send(now=now),
         "limits": limits_reconcile(now=now),
+        "warnings": warnings_reconcile(now=now),
         "devices_not_applied": devices_not_applied_notify(now=now),
         "devices_silent": devices_silent_notify(now=now),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 
 __all__ = [
     "time_request_send_email",
@@ -19,7 +20,9 @@ __all__ = [
 _RETRY = {
     "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
     "retry_backoff": 30,
-    "retry_backoff_max": 1800,
+    # Below the broker's visibility timeout (see settings), or Redis would hand a retry that is
+    # merely waiting to a second worker.
+    "retry_backoff_max": settings.CELERY_RETRY_BACKOFF_MAX,
     "max_retries": 6,
 }
 

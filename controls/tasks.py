@@ -8,34 +8,48 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from controls.emails import send_templated_email
-from controls.notifications import notification_email_claim, notifications_email_due
-
-
-@shared_task(
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    max_retries=6,
+from controls.notifications import (
+    notification_email_claim,
+    notification_email_release,
+    notification_email_sent,
+    notifications_email_due,
 )
-def notification_send_email(notification_id: int) -> None:
+
+
+@shared_task
+def notification_send_email(notification_id: int) -> bool:
+    """E-mail one notification: claim, send, then mark sent (the rule and its one-duplicate
+    worst case: `controls.notifications.notification_email_claim`). A failed send gives the
+    claim back and fails loudly; the per-minute `notifications_deliver_due` is the retry, for
+    as long as the mail server is down, so no e-mail is dropped after a few retries and no
+    countdown outlives the broker's visibility timeout."""
     from controls.notifications import email_wanted
 
     notification = notification_email_claim(notification_id=notification_id)
-    if notification is None or not notification.recipient.is_active:
-        return
-    if not email_wanted(user=notification.recipient, kind=notification.kind):
-        return
-    send_templated_email(
-        to=notification.recipient.email,
-        subject=notification.title,
-        template="notification",
-        context={"notification": notification, "user": notification.recipient},
-    )
+    if notification is None:
+        return False
+    recipient = notification.recipient
+    if not recipient.is_active or not email_wanted(user=recipient, kind=notification.kind):
+        notification_email_sent(notification=notification)  # nothing to send, ever
+        return False
+    try:
+        send_templated_email(
+            to=recipient.email,
+            subject=notification.title,
+            template="notification",
+            context={"notification": notification, "user": recipient},
+        )
+    except (SMTPException, ConnectionError, TimeoutError):
+        notification_email_release(notification=notification)
+        raise
+    notification_email_sent(notification=notification)
+    return True
 
 
 @shared_task
 def notifications_deliver_due() -> int:
-    """Send the e-mails of notifications that waited for a teen's mute window to end."""
+    """Every minute: queue the e-mails that are due and unsent: those that waited for a teen's
+    mute window to end, and those whose task was lost with a worker or whose send failed."""
     ids = notifications_email_due()
     for notification_id in ids:
         notification_send_email.delay(notification_id)

@@ -172,7 +172,9 @@ R401 = OpenApiResponse(ErrorSerializer, description="Not signed in.")
 R403 = OpenApiResponse(PairingErrorSerializer, description="Not allowed for this account.")
 R404 = OpenApiResponse(ErrorSerializer, description="No such object, or not yours.")
 R429 = OpenApiResponse(
-    ErrorSerializer, description="Too many wrong codes; wait for `Retry-After` seconds."
+    ErrorSerializer,
+    description="Too many wrong typed codes from this account, or from this address across "
+    "accounts; wait for `Retry-After` seconds. A valid QR token is never refused.",
 )
 
 
@@ -190,7 +192,7 @@ def _lookup(request: Request, data: dict) -> PairingInvitation:
         )
     except TooManyAttempts as exc:
         raise exceptions.Throttled(
-            wait=exc.retry_after, detail="Too many wrong codes. Pairing is paused for a while."
+            wait=exc.retry_after, detail=pairing.pairing_throttled_message(exc=exc)
         ) from None
 
 
@@ -267,9 +269,11 @@ class PairingLookupView(APIView):
     @extend_schema(
         summary="Who is asking and what they could see and manage (teen)",
         description="Wrong, expired, revoked and used codes get the same 400 `invalid_code`. "
-        "Failures count per account and per address; after "
-        f"{settings.PAIRING_MAX_FAILURES} in {settings.PAIRING_FAILURE_WINDOW_MINUTES} minutes "
-        "the answer is 429 with Retry-After.",
+        "Wrong typed codes count per account and per address; after "
+        f"{settings.PAIRING_MAX_FAILURES} from one account, or "
+        f"{settings.PAIRING_MAX_FAILURES_PER_ADDRESS} from one address, in "
+        f"{settings.PAIRING_FAILURE_WINDOW_MINUTES} minutes, codes get 429 with Retry-After. "
+        "A QR `token` is never counted or refused.",
         request=CodeOrTokenSerializer,
         responses={200: PreviewSerializer, 400: R400, 401: R401, 403: R403, 429: R429},
         tags=["pairing"],

@@ -17,8 +17,8 @@ from accounts.models import (
     PairingInvitation,
     UnlinkRequest,
 )
+from accounts.pairing import lookup, unlinking
 from accounts.pairing import services as pairing
-from accounts.pairing import unlinking
 from accounts.pairing.selectors import (
     invitation_for_parent,
     invitations_recent_for_parent,
@@ -164,7 +164,9 @@ R401 = OpenApiResponse(ErrorSerializer, description="Not signed in.")
 R403 = OpenApiResponse(PairingErrorSerializer, description="Not allowed for this account.")
 R404 = OpenApiResponse(ErrorSerializer, description="No such object, or not yours.")
 R429 = OpenApiResponse(
-    ErrorSerializer, description="Too many wrong codes; wait for `Retry-After` seconds."
+    ErrorSerializer,
+    description="Too many wrong typed codes from this account, or from this address across "
+    "accounts; wait for `Retry-After` seconds. A valid QR token is never refused.",
 )
 
 
@@ -174,7 +176,7 @@ def refused(exc: PairingError) -> Response:
 
 def _lookup(request: Request, data: dict) -> PairingInvitation:
     try:
-        return pairing.pairing_invitation_lookup(
+        return lookup.pairing_invitation_lookup(
             user=request.user,
             client_address=client_address(request),
             token=data.get("token"),
@@ -182,14 +184,14 @@ def _lookup(request: Request, data: dict) -> PairingInvitation:
         )
     except TooManyAttempts as exc:
         raise exceptions.Throttled(
-            wait=exc.retry_after, detail="Too many wrong codes. Pairing is paused for a while."
+            wait=exc.retry_after, detail=lookup.pairing_throttled_message(exc=exc)
         ) from None
 
 
 def _own_or_not_a_teen(request: Request, data: dict) -> Response | None:
     if request.user.is_teen:
         return None
-    own = pairing.pairing_invitation_own(
+    own = lookup.pairing_invitation_own(
         user=request.user, token=data.get("token"), code=data.get("code")
     )
     if own is not None:
@@ -259,9 +261,11 @@ class PairingLookupView(APIView):
     @extend_schema(
         summary="Who is asking and what they could see and manage (teen)",
         description="Wrong, expired, revoked and used codes get the same 400 `invalid_code`. "
-        "Failures count per account and per address; after "
-        f"{settings.PAIRING_MAX_FAILURES} in {settings.PAIRING_FAILURE_WINDOW_MINUTES} minutes "
-        "the answer is 429 with Retry-After.",
+        "Wrong typed codes count per account and per address; after "
+        f"{settings.PAIRING_MAX_FAILURES} from one account, or "
+        f"{settings.PAIRING_MAX_FAILURES_PER_ADDRESS} from one address, in "
+        f"{settings.PAIRING_FAILURE_WINDOW_MINUTES} minutes, codes get 429 with Retry-After. "
+        "A QR `token` is never counted or refused.",
         request=CodeOrTokenSerializer,
         responses={200: PreviewSerializer, 400: R400, 401: R401, 403: R403, 429: R429},
         tags=["pairing"],

@@ -124,8 +124,20 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache: shared between processes so rate limits hold across workers --------------------
 REDIS_URL = redis_url("REDIS_URL")
+# With Redis unreachable the cache forgets instead of failing (README, "When Redis is down"); a
+# short timeout keeps a Redis that hangs from holding every request for redis-py's default.
+CACHE_TIMEOUT_SECONDS = envint("CACHE_TIMEOUT_MS", 500, minimum=10) / 1000
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "familypairing.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "familypairing.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
@@ -153,6 +165,15 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues after commit gives up quickly when the broker is down (the periodic
+# sweeps redo the work, familypairing/enqueue.py) instead of retrying for seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # The visibility timeout must exceed the longest countdown/eta we use (e-mail retries back off
 # to at most 30 minutes), or Redis redelivers a task that is merely waiting.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 2 * 3600}

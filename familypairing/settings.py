@@ -70,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "familypairing.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON errors for the JSON APIs (its process_exception runs after any below it declines).
+    "familypairing.errors.ApiErrorMiddleware",
+    # Before anything parses a JSON body (allauth's headless views, our device hot paths).
+    "familypairing.jsondepth.JsonDepthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -303,7 +307,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["familypairing.api.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "familypairing.api.exception_handler",
 }
@@ -324,6 +328,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Direct messages and comments share one audience choice set.
     "ENUM_NAME_OVERRIDES": {"AudienceEnum": "controls.models.Audience"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation may answer 500 and 503 with Retry-After (familypairing.errors).
+        "familypairing.errors.add_server_errors",
+    ],
 }
 
 # --- Product settings ------------------------------------------------------------------------

@@ -18,10 +18,12 @@ import re
 from collections.abc import Callable
 from itertools import accumulate
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 MAX_DEPTH = 64
 TOO_DEEP = f"The JSON body is nested more than {MAX_DEPTH} levels deep."
+TOO_BIG = "The request body is too large."
 
 # A JSON string, escapes included; written as an unrolled loop so that an unterminated string
 # is given up in linear time.
@@ -53,18 +55,19 @@ class JsonDepthMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            request.method in ("POST", "PUT", "PATCH", "DELETE")
-            and _is_json(request)
-            and json_too_deep(request.body)
-        ):
-            return too_deep_response(request)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and _is_json(request):
+            try:
+                body = request.body
+            except RequestDataTooBig:  # (Django's limit, DATA_UPLOAD_MAX_MEMORY_SIZE)
+                return bad_json_response(request, TOO_BIG, code="too_large")
+            if json_too_deep(body):
+                return bad_json_response(request, TOO_DEEP, code="json_too_deep")
         return self.get_response(request)
 
 
-def too_deep_response(request: HttpRequest) -> JsonResponse:
+def bad_json_response(request: HttpRequest, message: str, *, code: str) -> JsonResponse:
     if request.path.startswith("/_allauth/"):
-        body = {"status": 400, "errors": [{"message": TOO_DEEP, "code": "json_too_deep"}]}
+        body = {"status": 400, "errors": [{"message": message, "code": code}]}
     else:
-        body = {"detail": TOO_DEEP}
+        body = {"detail": message}
     return JsonResponse(body, status=400)

@@ -136,3 +136,17 @@ def test_nesting_at_the_limit_reaches_the_view(client, tom):
 )
 def test_the_depth_check(body, too_deep):
     assert json_too_deep(body) is too_deep
+
+
+@pytest.mark.django_db
+def test_a_body_over_djangos_size_limit_is_a_json_400(signed_in, tom, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client, token = signed_in
+    response = client.post(
+        "/api/v1/device/usage",
+        data=json.dumps({"events": [], "padding": "x" * 2000}),
+        content_type="application/json",
+        **auth(token),
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request body is too large."}

@@ -78,7 +78,7 @@ SKIP_SECONDS = 2.0
 class FailSoftRedisCache(RedisCache):
     """The Redis backend, but with the cache unreachable every read is a miss and every write is
     skipped, so what falls back to the database on a miss (the policy, device lookups) keeps
-    working, and allauth's rate limits fail open (see README, "When Redis is down").
+    working, and allauth's rate limits fail open (see README, "When Redis or PostgreSQL is down").
 
     The state is per process and short-lived: after `SKIP_SECONDS` the next call tries Redis
     again, and the first success logs that the cache is back. Nothing to reset by hand."""

@@ -85,7 +85,8 @@ def test_the_same_event_reported_twice_is_booked_once(client, cache_unreachable,
 @pytest.mark.django_db
 def test_pages_and_sign_in_keep_working(client, cache_unreachable, alice, tom):
     response = client.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
-    assert response.status_code == 302  # rate limits fail open (README, "When Redis is down")
+    # Rate limits fail open (README, "When Redis or PostgreSQL is down").
+    assert response.status_code == 302
     assert "_auth_user_id" in client.session
     response = client.get(reverse("dashboard"))
     assert response.status_code == 200

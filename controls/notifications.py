@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from controls.models import Notification, NotificationKind, NotificationPreference
+from familypairing.enqueue import enqueue_on_commit
 
 
 def mute_window_end(*, user, now: datetime) -> datetime | None:
@@ -79,7 +80,7 @@ def notify(
             raise
         return None
     if deliver_at <= now:
-        transaction.on_commit(lambda: notification_send_email.delay(notification.pk))
+        enqueue_on_commit(notification_send_email, notification.pk)
     return notification
 
 

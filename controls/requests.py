@@ -33,6 +33,7 @@ from controls.models import (
 )
 from controls.notifications import notify
 from controls.policy import TeenDay, day_for_local_date, teen_day
+from familypairing.enqueue import enqueue_on_commit
 
 REQUEST_MINUTES = (15, 30, 60)
 REASON_MAX_LENGTH = 200
@@ -225,7 +226,7 @@ def _send_request_email_instead(*, notification: Notification, time_request: Tim
     Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
-    transaction.on_commit(lambda: time_request_send_email.delay(notification.pk, time_request.pk))
+    enqueue_on_commit(time_request_send_email, notification.pk, time_request.pk)
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from controls.policy_cache import (
     usage_changed,
     usage_context,
 )
+from familypairing.enqueue import enqueue_on_commit
 
 MIN_SECONDS = 1
 MAX_SECONDS = 3600
@@ -747,8 +748,7 @@ def usage_record_batch(
     ):
         from controls.tasks import teen_day_enforce
 
-        teen_id = teen.pk
-        transaction.on_commit(lambda: teen_day_enforce.delay(teen_id))
+        enqueue_on_commit(teen_day_enforce, teen.pk)
         result.enforcement_queued = True
     return result
 

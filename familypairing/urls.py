@@ -5,6 +5,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from familypairing import views
+from familypairing.admin_security import admin_site_secure
+
+# The admin signs in through allauth (two-step verification, rate limits), never its own form.
+admin_site_secure(site=admin.site)
 
 urlpatterns = [
     # The API first: devices call it every minute, and each pattern tried before a match costs

@@ -25,6 +25,14 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # allauth's headless API (sign-up, sign-in, tokens) in the same Swagger UI, from its own spec.
+    path(
+        "api/docs/auth/",
+        SpectacularSwaggerSplitView.as_view(
+            url="/_allauth/openapi.json", title="Family Pairing sign-in API"
+        ),
+        name="api-docs-auth",
+    ),
     path("", include("accounts.urls")),
     path("", include("accounts.device_urls")),
     path("", include("controls.urls")),

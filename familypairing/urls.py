@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import email_confirm_views
 from familypairing import views
 from familypairing.admin_security import admin_site_secure
 
@@ -18,6 +19,18 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # allauth's e-mail confirmation link: the key moves into the session at the first request
+    # and the confirmation happens on a key-free page (declared before allauth's own pattern).
+    re_path(
+        r"^accounts/confirm-email/(?P<key>[-:\w]+)/$",
+        email_confirm_views.confirm_email_landing,
+        name="account_confirm_email",
+    ),
+    path(
+        "accounts/email/confirm/",
+        email_confirm_views.confirm_email_stashed,
+        name="account_confirm_email_stashed",
+    ),
     path("accounts/", include("allauth.urls")),
     # allauth's headless API mounts phone-number endpoints whatever the settings; this product
     # has no phone numbers, so they answer a plain 404 instead of failing inside allauth.

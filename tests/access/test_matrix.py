@@ -141,6 +141,11 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "302   302   302   302   302   302   302   302"},
     "account_inactive":        {"GET": "200   200   200   200   200   200   200   200",
                                 "POST": "405   405   405   405   405   405   405   405"},
+    # Where the e-mail confirmation link lands after its key moved into the session: without a
+    # link opened in this browser it says "expired or invalid" and confirms nothing.
+    "account_confirm_email_stashed":
+                               {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "404   404   404   404   404   404   404   404"},
     "account_signup":          {"GET": "200   302   302   302   302   302   200   200",
                                 "POST": "200   302   302   302   302   302   200   200"},
     "account_reauthenticate":  {"GET": "login 200   200   200   200   200   login login",

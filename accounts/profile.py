@@ -18,7 +18,7 @@ future are refused.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.urls import reverse
@@ -220,7 +220,8 @@ def time_zone_change_apply_now(*, teen: User, actor: User, now: datetime | None 
     if teen.time_zone_change_due(now):
         _apply(teen, at=teen.time_zone_changes_at)
         return True
-    _apply(teen, at=now)
+    # The change instant itself is still read in the old zone: "from now on" starts just before.
+    _apply(teen, at=now - timedelta(microseconds=1))
     audit_record(
         actor=actor,
         teen=teen,

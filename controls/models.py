@@ -342,6 +342,7 @@ class NotificationKind(models.TextChoices):
     RULE_CHANGED = "rule_changed", "Rule changed by another guardian"
     ACCOUNT = "account", "Account"
     WEEKLY_REPORT = "weekly_report", "Weekly report"
+    TIME_ZONE_CHANGED = "time_zone_changed", "Time zone changed"
 
 
 class Notification(models.Model):

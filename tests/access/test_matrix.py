@@ -325,6 +325,9 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 400   400   400   400   400   login login"},
     "profile":                 {"GET": "login 200   200   200   200   200   login login",
                                 "POST": "login 400   400   400   400   400   login login"},
+    # A guardian applies the teen's pending change of time zone now; the teen cannot (403).
+    "teen_time_zone_apply":    {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
 }
 
 # API operations (people use an app token; devices their bearer token): 401 without the right
@@ -332,6 +335,7 @@ PAGES: dict[str, dict[str, str]] = {
 API: dict[str, str] = {
     "GET /api/v1/me":                                        "401 200 200 200 200 200 401 401",
     "PATCH /api/v1/me":                                      "401 200 200 200 200 200 401 401",
+    "POST /api/v1/teens/{teen_id}/time-zone-change/apply":   "401 200 404 403 404 404 401 401",
     "GET /api/v1/me/export":                                 "401 200 200 200 200 200 401 401",
     "POST /api/v1/me/delete":                                "401 400 400 400 400 400 401 401",
     # Pairing

@@ -1,9 +1,10 @@
 """Keep the secrets that travel in URL paths out of the logs.
 
-A pairing QR link (`/pair/<token>`) and an e-mailed Approve / Deny link
-(`/requests/email/<token>/`) carry their secret in the path. Django logs the path of every 4xx
-and 5xx answer ("Forbidden: /pair/…", e.g. when an adult opens a live QR link) and runserver logs
-every request line, so those loggers pass their records through this filter, which replaces the
+A pairing QR link (`/pair/<token>`), an e-mailed Approve / Deny link
+(`/requests/email/<token>/`) and a home network filter's subscription (`/feeds/<token>/…`)
+carry their secret in the path. Django logs the path of every 4xx and 5xx answer
+("Forbidden: /pair/…", e.g. when an adult opens a live QR link) and runserver logs every
+request line, so those loggers pass their records through this filter, which replaces the
 secret with "[redacted]" before any handler writes it.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 
-SECRET_IN_PATH = re.compile(r"(/pair/|/requests/email/)(?!confirm/)[^/\s?#\"']+")
+SECRET_IN_PATH = re.compile(r"(/pair/|/requests/email/|/feeds/)(?!confirm/)[^/\s?#\"']+")
 
 
 def redact(text: str) -> str:

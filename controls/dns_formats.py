@@ -74,10 +74,11 @@ def _header(
         f"Title: Family Pairing site rules ({title})",
         f"Rules version: {version}; {mode}.",
         *covers,
-        "Not in this list (a DNS filter only sees site names): keyword filters"
+        "Not in this list: keyword filters"
         + (f" ({keywords} set)" if keywords else "")
-        + ", restricted mode, search settings, time limits and downtime.",
-        "Those are enforced by the Family Pairing app on the teen's devices.",
+        + ", restricted mode, search settings, time limits",
+        "and downtime. A DNS filter sees only site names; the Family Pairing app on the",
+        "teen's devices enforces those.",
     ]
     return [f"{mark} {line}" for line in lines]
 

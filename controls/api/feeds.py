@@ -54,7 +54,7 @@ class TeenDnsFeedView(APIView):
         teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
         feed = feeds.dns_feed_live_for_teen(teen=teen)
         token = feeds.dns_feed_token(feed=feed) if feed else None
-        return Response(FeedSerializer(_shape(feed, token)).data)
+        return Response(_shape(feed, token))
 
     @extend_schema(
         summary="Make the teen's home network filter address (guardians)",
@@ -68,7 +68,7 @@ class TeenDnsFeedView(APIView):
         existed = feeds.dns_feed_live_for_teen(teen=teen) is not None
         secret = feeds.dns_feed_create(actor=request.user, teen=teen)
         return Response(
-            FeedSerializer(_shape(secret.feed, secret.token)).data,
+            _shape(secret.feed, secret.token),
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )
 
@@ -97,4 +97,4 @@ class TeenDnsFeedRotateView(APIView):
     def post(self, request: Request, teen_id: int) -> Response:
         teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
         secret = feeds.dns_feed_rotate(actor=request.user, teen=teen)
-        return Response(FeedSerializer(_shape(secret.feed, secret.token)).data)
+        return Response(_shape(secret.feed, secret.token))

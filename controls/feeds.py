@@ -11,7 +11,10 @@ is the only credential. Hence:
   old address answers 404 from the next request on;
 - fetches are rate-limited per token and per client address (`feed_fetch_allowed`), unknown
   tokens counting against the address, so the token space cannot be walked;
-- every create, rotate and revoke is an audit event the teen and every guardian see.
+- every create, rotate and revoke is an audit event the teen and every guardian see;
+- when any guardian's link to the teen ends (unlinked by anyone, or supervision ending at 18),
+  the live address is turned off: every guardian could read it on the card, so a former
+  guardian must not keep reading the teen's rules. The remaining guardian makes a new one.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.crypto import keyed_hash
-from accounts.models import User
+from accounts.models import GuardianLink, LinkStatus, User
 from controls.audit import audit_record
 from controls.models import DnsFeed
 
@@ -121,21 +126,35 @@ def dns_feed_rotate(*, actor: User, teen: User, now: datetime | None = None) -> 
     return secret
 
 
-def dns_feed_revoke(*, actor: User, teen: User, now: datetime | None = None) -> bool:
-    """Stop the teen's address. True when one was live; revoking nothing changes nothing."""
+def dns_feed_revoke(
+    *, actor: User | None, teen: User, now: datetime | None = None, why: str = ""
+) -> bool:
+    """Stop the teen's address. True when one was live; revoking nothing changes nothing.
+    `actor` None is the system (a link ended), with `why` saying so in the history."""
     now = now or timezone.now()
     with transaction.atomic():
         live = _live_feed_locked(teen)
         if live is None:
             return False
         _close(live, now)
+        who = actor.display_name if actor is not None else "Family Pairing"
         audit_record(
             actor=actor,
             teen=teen,
             action="dns_feed.revoke",
-            summary=f"{actor.display_name} turned off the home network filter address",
+            summary=f"{who} turned off the home network filter address{why}",
         )
     return True
+
+
+@receiver(post_save, sender=GuardianLink, dispatch_uid="dns_feed_revoke_on_link_end")
+def _link_saved(sender, instance: GuardianLink, **kwargs) -> None:
+    if instance.status == LinkStatus.ENDED:
+        dns_feed_revoke(
+            actor=None,
+            teen=instance.teen,
+            why=f" because {instance.parent.display_name} is no longer a guardian",
+        )
 
 
 # --- Reads ---------------------------------------------------------------------------------

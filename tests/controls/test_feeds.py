@@ -244,3 +244,13 @@ def test_last_fetch_is_written_at_most_once_a_minute(secret):
     feeds.dns_feed_mark_fetched(feed=feed, now=now + timedelta(seconds=61))
     feed.refresh_from_db()
     assert feed.last_fetched_at == now + timedelta(seconds=61)
+
+
+@pytest.mark.django_db
+def test_the_address_stops_when_a_guardian_is_unlinked(secret, alice, tom):
+    from accounts.pairing import guardian_unlink
+
+    guardian_unlink(link=tom.guardian_links.get(parent=alice), guardian=alice)
+    assert Client().get(_path(secret.token)).status_code == 404
+    event = AuditEvent.objects.filter(teen=tom, action="dns_feed.revoke").get()
+    assert "because Alice is no longer a guardian" in event.summary

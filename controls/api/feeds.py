@@ -16,8 +16,13 @@ from rest_framework.views import APIView
 
 from controls import feeds
 from controls.access import teen_for_rule_change
-from controls.api.rules import READ_ERRORS, TEEN_ID, WRITE_ERRORS
+from controls.api.rules import READ_ERRORS, TEEN_ID
 from controls.feed_views import feed_addresses
+
+GUARDIAN_ONLY = {
+    **READ_ERRORS,
+    403: OpenApiResponse(description="The teen themself: the address is the guardians' secret."),
+}
 
 
 class FeedSerializer(serializers.Serializer):
@@ -47,7 +52,7 @@ class TeenDnsFeedView(APIView):
     @extend_schema(
         summary="The teen's home network filter address (guardians)",
         parameters=[TEEN_ID],
-        responses={200: FeedSerializer, **READ_ERRORS},
+        responses={200: FeedSerializer, **GUARDIAN_ONLY},
         tags=["rules"],
     )
     def get(self, request: Request, teen_id: int) -> Response:
@@ -60,7 +65,7 @@ class TeenDnsFeedView(APIView):
         summary="Make the teen's home network filter address (guardians)",
         parameters=[TEEN_ID],
         request=None,
-        responses={201: FeedSerializer, 200: FeedSerializer, **WRITE_ERRORS},
+        responses={201: FeedSerializer, 200: FeedSerializer, **GUARDIAN_ONLY},
         tags=["rules"],
     )
     def post(self, request: Request, teen_id: int) -> Response:
@@ -76,7 +81,7 @@ class TeenDnsFeedView(APIView):
         summary="Turn off the teen's home network filter address (guardians)",
         parameters=[TEEN_ID],
         request=None,
-        responses={204: OpenApiResponse(description="Off (or was already)."), **WRITE_ERRORS},
+        responses={204: OpenApiResponse(description="Off (or was already)."), **GUARDIAN_ONLY},
         tags=["rules"],
     )
     def delete(self, request: Request, teen_id: int) -> Response:
@@ -91,7 +96,7 @@ class TeenDnsFeedRotateView(APIView):
         description="The old address answers 404 from now on; every filter needs the new one.",
         parameters=[TEEN_ID],
         request=None,
-        responses={200: FeedSerializer, **WRITE_ERRORS},
+        responses={200: FeedSerializer, **GUARDIAN_ONLY},
         tags=["rules"],
     )
     def post(self, request: Request, teen_id: int) -> Response:

@@ -14,7 +14,10 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that keep the device API's policy cache fresh, in every process.
-        from controls import policy_cache  # noqa: F401
+        from controls import (
+            feeds,  # noqa: F401  # a link's end turns off the filter address
+            policy_cache,  # noqa: F401
+        )
 
         post_migrate.connect(
             _install_periodic_tasks, sender=self, dispatch_uid="install_periodic_tasks"

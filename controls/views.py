@@ -35,6 +35,7 @@ from controls.describe import (
     window_text,
 )
 from controls.domains import display_domain
+from controls.feed_views import feed_card
 from controls.models import WEEKDAY_FIELDS, DowntimeWindow
 from controls.selectors import (
     audit_events_for_teen,
@@ -130,6 +131,8 @@ def _teen_page(
     status: int = 200,
 ) -> HttpResponse:
     context = _rules_context(teen)
+    if tab == "browsing":  # only guardians reach this tab: the filter address is theirs
+        context["feed_card"] = feed_card(teen=teen)
     context.update(
         tab=tab,
         tabs=[(key, label, reverse(name, args=[teen.pk])) for key, label, name in TABS],

@@ -53,4 +53,5 @@ urlpatterns = [
     path("", include("accounts.device_urls")),
     path("", include("controls.urls")),
     path("", include("controls.request_urls")),
+    path("", include("controls.feed_urls")),
 ]

@@ -77,6 +77,7 @@ ARGUMENTS = {
     "time_request_email_action": {"token": "email_action_token"},
     "POST /api/v1/links/{link_id}/approve": {"link_id": "pending_link"},
     "POST /api/v1/links/{link_id}/refuse": {"link_id": "pending_link"},
+    "dns_feed": {"token": "dns_feed_token", "fmt": "dns_feed_format"},
 }
 
 # --- Bodies for POSTs (pages: form fields; API: JSON); an empty one otherwise ----------------
@@ -113,6 +114,7 @@ DATA: dict[str, dict] = {
     "downtime_delete": {},
     "time_request_answer": {"answer": "approve"},
     "device_rename": {"name": "Tom's old phone"},
+    "teen_dns_feed": {"action": "create"},
 }
 
 # --- The matrix ----------------------------------------------------------------------------------
@@ -277,6 +279,13 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 405   405   405   405   405   login login"},
     "export_adguard":          {"GET": "login 200   404   200   404   404   login login",
                                 "POST": "login 405   405   405   405   405   login login"},
+    # The home network filter address: only the teen's guardians make, replace or revoke it;
+    # the feed itself is a secret URL a filter fetches with no session, so whoever holds the
+    # token reads the list (a wrong token is 404, tests/controls/test_feeds.py).
+    "teen_dns_feed":           {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "dns_feed":                {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
 
     # More time: the teen asks; the teen's guardians answer (the teen may only look); a teen
     # may not grant time to anyone (403 whoever the teen in the URL is).
@@ -385,6 +394,11 @@ API: dict[str, str] = {
                                                              "401 204 404 403 404 404 401 401",
     "GET /api/v1/teens/{teen_id}/policy":                    "401 200 404 200 404 404 401 401",
     "GET /api/v1/teens/{teen_id}/history":                   "401 200 404 200 404 404 401 401",
+    # The home network filter address is the guardians' secret: the teen gets 403.
+    "GET /api/v1/teens/{teen_id}/dns-feed":                  "401 200 404 403 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/dns-feed":                 "401 200 404 403 404 404 401 401",
+    "DELETE /api/v1/teens/{teen_id}/dns-feed":               "401 204 404 403 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/dns-feed/rotate":          "401 200 404 403 404 404 401 401",
     # More time and notifications
     "GET /api/v1/time-requests":                             "401 200 200 200 200 200 401 401",
     "POST /api/v1/time-requests":                            "401 403 403 400 400 403 401 401",

@@ -55,6 +55,10 @@ class UserManager(BaseUserManager["User"]):
 
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         extra.update(is_staff=True, is_superuser=True)
+        # `createsuperuser` asks for an e-mail only (REQUIRED_FIELDS is empty, so `--noinput`
+        # needs no `--display_name`); the operator is named after its local part until renamed.
+        if not extra.get("display_name") and email:
+            extra["display_name"] = self.normalize_email(email).split("@")[0]
         return self._create_user(email, password, **extra)
 
 
@@ -81,7 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS = ["display_name"]
+    # Empty so that `createsuperuser --noinput` runs with --email alone (see create_superuser).
+    REQUIRED_FIELDS: list[str] = []
 
     class Meta:
         ordering = ["display_name", "id"]

@@ -68,6 +68,14 @@ def pairing_invitation_own(
     return found.order_by("-created_at").first()
 
 
+def pairing_inviter_name(*, token: str, now: datetime | None = None) -> str | None:
+    """The display name of whoever made the open invitation behind a QR token, for the sign-in
+    page a signed-out visitor lands on. Only the name: nothing else about the parent, never the
+    code. The token is long and random (no guessing, so no throttle), and nothing is spent."""
+    invitation = _usable_invitation(token=token, code=None, now=now or timezone.now())
+    return None if invitation is None else invitation.parent.get_short_name()
+
+
 ACCOUNT_SCOPE = "pairing:account"
 ADDRESS_SCOPE = "pairing:address"
 

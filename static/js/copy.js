@@ -1,18 +1,20 @@
-// Copy buttons for the home network filter addresses. Without JavaScript the buttons stay
-// hidden and each address is a read-only field a parent can select and copy by hand.
+// Copy buttons for the home network filter addresses and the recovery codes. Without JavaScript
+// the buttons stay hidden; an address is a read-only field to select by hand, codes a list.
 (function () {
   "use strict";
   function copy(button) {
     var field = document.getElementById(button.getAttribute("data-copy"));
     if (!field) { return; }
-    field.select();
+    // A field copies its value; a list (the recovery codes) its items, one a line.
+    var text = "value" in field ? field.value : field.innerText;
+    if (field.select) { field.select(); }
     var done = function () {
       var label = button.textContent;
       button.textContent = "Copied";
       window.setTimeout(function () { button.textContent = label; }, 2000);
     };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () {});
+      navigator.clipboard.writeText(text).then(done, function () {});
     } else if (document.execCommand && document.execCommand("copy")) {
       done();
     }

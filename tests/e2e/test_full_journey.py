@@ -197,7 +197,11 @@ def test_the_whole_product_from_sign_up_to_unlinking(
     qr_link = _qr_link(parent, pat)
     sibling = sibling_browser.new_page()
     sibling.goto(qr_link)  # what the phone's camera opens
-    sibling.get_by_role("link", name="Sign up").click()
+    # The signed-out page says who invites before anything else.
+    expect(
+        sibling.get_by_role("heading", name="Pat wants to link with your account")
+    ).to_be_visible()
+    sibling.get_by_role("link", name="Create an account").first.click()
     sign_up(sibling, base, name="Sam", email="sam@example.com", age=16, shot=shot, step="sibling")
     expect(sibling.get_by_role("heading", name="Link with Pat?")).to_be_visible()
     shot(sibling, "sibling-confirms-pairing")

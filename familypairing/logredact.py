@@ -1,7 +1,9 @@
 """Keep the secrets that travel in URL paths out of the logs.
 
-A pairing QR link (`/pair/<token>`) and an e-mailed Approve / Deny link
-(`/requests/email/<token>/`) carry their secret in the path. Django logs the path of every 4xx
+A pairing QR link (`/pair/<token>`), an e-mailed Approve / Deny link
+(`/requests/email/<token>/`) and a device's uninstall address (`/devices/removed/<secret>`) carry
+their secret in the path; a device's link address carries its short-lived user code in the query
+(`/devices/link/?code=…`). Django logs the path of every 4xx
 and 5xx answer ("Forbidden: /pair/…", e.g. when an adult opens a live QR link) and runserver logs
 every request line, so those loggers pass their records through this filter, which replaces the
 secret with "[redacted]" before any handler writes it.
@@ -12,11 +14,12 @@ from __future__ import annotations
 import logging
 import re
 
-SECRET_IN_PATH = re.compile(r"(/pair/|/requests/email/)(?!confirm/)[^/\s?#\"']+")
+SECRET_IN_PATH = re.compile(r"(/pair/|/requests/email/|/devices/removed/)(?!confirm/)[^/\s?#\"']+")
+SECRET_IN_QUERY = re.compile(r"(/devices/link/\?(?:[^\s#\"']*&)?code=)[^&\s#\"']+")
 
 
 def redact(text: str) -> str:
-    return SECRET_IN_PATH.sub(r"\1[redacted]", text)
+    return SECRET_IN_QUERY.sub(r"\1[redacted]", SECRET_IN_PATH.sub(r"\1[redacted]", text))
 
 
 def _clean(value):

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.crypto import keyed_hash
+from accounts.devices.removal import removed_secret_for_token, removed_secret_hash
 from accounts.models import Device, GuardianLink, LinkStatus, Platform, User
 from accounts.selectors import guardians_for_teen, is_guardian_of, teen_for_guardian
 from controls.audit import audit_record
@@ -294,6 +295,7 @@ def device_register(
             platform=platform,
             token_prefix=prefix,
             token_hash=token_hash(token),
+            removed_secret_hash=removed_secret_hash(removed_secret_for_token(token)),
             created_at=now,
             created_by=actor,
         )

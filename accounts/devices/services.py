@@ -208,9 +208,44 @@ class DeviceStatus:
     def state(self) -> str:
         if self.device.revoked_at is not None:
             return "revoked"
+        if self.device.removed_at is not None:
+            return "removed"
         if self.device.last_seen_at is None:
             return "never_connected"
         return "applied" if self.applied else "not_applied"
+
+
+    @property
+    def install_words(self) -> str:
+        """How the client is installed, in plain words ("" before its first heartbeat)."""
+        device = self.device
+        if device.heartbeat_at is None:
+            return ""
+        parts = [device.get_install_type_display()] if device.install_type else []
+        if device.may_disable is True:
+            parts.append("can be switched off on the device")
+        elif device.may_disable is False:
+            parts.append("cannot be switched off")
+        if device.incognito_allowed is False:
+            parts.append("does not run in private windows")
+        elif device.incognito_allowed is True:
+            parts.append("runs in private windows too")
+        return "; ".join(parts)
+
+    @property
+    def skew_words(self) -> str:
+        skew = self.device.clock_skew_seconds
+        if skew is None:
+            return ""
+        if abs(skew) < 60:
+            return "on time"
+        minutes = round(abs(skew) / 60)
+        return f"{minutes} min {'ahead' if skew > 0 else 'behind'}"
+
+    @property
+    def clock_off(self) -> bool:
+        skew = self.device.clock_skew_seconds
+        return skew is not None and abs(skew) > 300
 
 
 def device_statuses(

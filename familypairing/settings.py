@@ -153,9 +153,23 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The visibility timeout must exceed the longest countdown/eta we use (e-mail retries back off
-# to at most 30 minutes), or Redis redelivers a task that is merely waiting.
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 2 * 3600}
+# Redis redelivers a task nobody acknowledged within the visibility timeout. With acks_late that
+# is how the tasks of a worker killed mid-run come back, so it is short (5 minutes; the
+# per-minute sweeps redo lost enforcement and e-mails sooner still). It must exceed the hard time
+# limit (or a task still running is handed to a second worker) and every countdown/eta we use
+# (a worker holds those unacknowledged until due): task retries back off to at most
+# CELERY_RETRY_BACKOFF_MAX, below it.
+CELERY_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 300, minimum=1)
+CELERY_RETRY_BACKOFF_MAX = 240
+_longest_hold = max(CELERY_TASK_TIME_LIMIT, CELERY_RETRY_BACKOFF_MAX)
+if _longest_hold >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must exceed "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s) and the longest retry backoff "
+        f"({CELERY_RETRY_BACKOFF_MAX} s), or Redis hands running or waiting tasks to a second "
+        "worker."
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", TESTING and not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 if REDIS_URL:
@@ -310,6 +324,9 @@ MAX_GUARDIANS_PER_TEEN = envint("MAX_GUARDIANS_PER_TEEN", 2, minimum=1)
 PAIRING_INVITATION_MINUTES = envint("PAIRING_INVITATION_MINUTES", 10, minimum=1)
 PAIRING_MAX_FAILURES = envint("PAIRING_MAX_FAILURES", 5, minimum=1)
 PAIRING_FAILURE_WINDOW_MINUTES = envint("PAIRING_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+# Wrong codes from one address across all its accounts: a home or a school behind one NAT address
+# shares it, so it is ten accounts' worth of typos (each account stops at PAIRING_MAX_FAILURES).
+PAIRING_MAX_FAILURES_PER_ADDRESS = envint("PAIRING_MAX_FAILURES_PER_ADDRESS", 50, minimum=1)
 USAGE_RETENTION_DAYS = envint("USAGE_RETENTION_DAYS", 90, minimum=1)
 TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES = envint(
     "TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES", 30, minimum=0

@@ -23,15 +23,9 @@ A local wall time can be missing (spring-forward gap) or occur twice (fall-back 
   window covers every instant at which the teen's clock shows a time inside it: a bedtime
   window "22:00-01:30" still applies when the clock shows 01:15 for the second time.
 
-Offline
--------
-A device that cannot reach the server keeps enforcing the last policy it has until
-``offline_valid_until`` (24 hours after the policy was computed): downtime from
-``downtime_next_48h`` (every window instance in force or starting within 48 hours, in UTC, so the
-device needs no time-zone rules), the quota from ``seconds_left`` minus its own unreported usage,
-afresh at ``limit_seconds`` once ``day_end_utc`` passes. Past ``offline_valid_until`` it should
-treat the device as not allowed (always-allowed apps excepted) until it reaches the server. Neither
-field enters ``version``: they move with the clock, not with what a guardian set.
+Offline: a policy also says until when a device may enforce it alone
+(``offline_valid_until``, 24 h on) and every downtime instance of the next 48 hours in UTC
+(``downtime_next_48h``); the device API's schema says how a client uses them.
 
 All instants returned are aware datetimes in UTC. Comparisons are always made in UTC because
 Python compares two datetimes sharing one tzinfo by wall time, ignoring ``fold``.
@@ -59,9 +53,7 @@ from controls.days import (
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
-    "DOWNTIME_LOOKAHEAD",
     "MAX_DAILY_LIMIT_MINUTES",
-    "OFFLINE_VALIDITY",
     "WEEKDAYS",
     "DowntimeInstant",
     "DowntimeSpec",
@@ -205,14 +197,12 @@ def _iso_z(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
-#: How long a device may enforce a policy without reaching the server.
-OFFLINE_VALIDITY = timedelta(hours=24)
-#: How far ahead the policy lists downtime instances for a device that goes offline.
-DOWNTIME_LOOKAHEAD = timedelta(hours=48)
+OFFLINE_VALIDITY = timedelta(hours=24)  # how long a device may enforce a policy alone
+DOWNTIME_LOOKAHEAD = timedelta(hours=48)  # how far ahead it lists downtime instances
 
 
 class DowntimeInstant(NamedTuple):
-    """One downtime window instance in UTC: the teen's wall times made exact (DST included)."""
+    """One downtime window instance in UTC (the teen's wall times made exact)."""
 
     start: datetime
     end: datetime
@@ -246,8 +236,7 @@ class EffectivePolicy:
     # because dicts are unhashable.
     browsing: Mapping[str, Any] = field(default_factory=dict, hash=False)
     privacy: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    # For a device that loses the server (see `offline_fields`): until when it may keep
-    # enforcing this policy on its own, and every downtime instance of the next 48 hours.
+    # For a device that loses the server (not in `version`: they move with the clock).
     offline_valid_until: datetime | None = None
     downtime_next_48h: tuple[DowntimeInstant, ...] = ()
 
@@ -356,29 +345,14 @@ def downtime_at(
     return current.spec, released
 
 
-def downtime_instances(
-    *,
-    downtimes: Iterable[DowntimeSpec],
-    now: datetime,
-    tz: ZoneInfo,
-    lookahead: timedelta = DOWNTIME_LOOKAHEAD,
-) -> tuple[DowntimeInstant, ...]:
-    """Every window instance in force at ``now`` or starting within ``lookahead``, sorted by
-    start, in UTC: a device offline for a while enforces downtime from these alone.
-
-    Instances are listed one by one (not merged), each with its own name; one in force at
-    ``now`` keeps its real start. Wall times become instants as everywhere in this module: a
-    start in a spring-forward gap begins at the transition, an end in a fall-back fold is the
-    later occurrence, and a window lying wholly inside a gap does not occur.
-    """
-    now_utc = require_aware(now)
-    until = now_utc + lookahead
-    local = now_utc.astimezone(tz).date()
-    days = lookahead.days + 2
+def downtime_instances(*, downtimes, now: datetime, tz: ZoneInfo) -> tuple[DowntimeInstant, ...]:
+    """Every window instance in force at ``now`` or starting within DOWNTIME_LOOKAHEAD, sorted
+    by start, in UTC, one by one (not merged); wall times become instants as everywhere here."""
+    now_utc, local = require_aware(now), now.astimezone(tz).date()
+    found = _occurrences(downtimes, tz, local - ONE_DAY, local + 4 * ONE_DAY)
+    until = now_utc + DOWNTIME_LOOKAHEAD
     return tuple(
-        DowntimeInstant(o.start, o.end, o.spec.name)
-        for o in _occurrences(downtimes, tz, local - ONE_DAY, local + days * ONE_DAY)
-        if o.end > now_utc and o.start < until
+        DowntimeInstant(*o[:2], o.spec.name) for o in found if now_utc < o.end and o.start < until
     )
 
 

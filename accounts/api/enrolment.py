@@ -35,9 +35,9 @@ from accounts.pairing.throttle import (
     client_address,
     client_address_key,
 )
-from controls.api.device import _AUTH_ERRORS, DeviceAPIView
+from controls.api.device import DeviceAPIView
 from controls.enforcement.heartbeat import CLIENT_VERSION_MAX_LENGTH, device_heartbeat
-from familypairing.api import ErrorSerializer
+from familypairing.api import DEVICE_AUTH_ERRORS, ErrorSerializer
 
 # Starting an enrolment needs no credentials: at most this many per address in the window.
 STARTS_PER_ADDRESS = 30
@@ -330,7 +330,7 @@ class DeviceHeartbeatView(DeviceAPIView):
         responses={
             200: HeartbeatSerializer,
             400: OpenApiResponse(description="Field-named errors: `{field: [message]}`."),
-            **_AUTH_ERRORS,
+            **DEVICE_AUTH_ERRORS,
         },
         tags=["device"],
     )

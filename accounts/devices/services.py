@@ -214,7 +214,6 @@ class DeviceStatus:
             return "never_connected"
         return "applied" if self.applied else "not_applied"
 
-
     @property
     def install_words(self) -> str:
         """How the client is installed, in plain words ("" before its first heartbeat)."""

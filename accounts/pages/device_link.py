@@ -9,12 +9,16 @@ address (`accounts.pairing.throttle`, shared with pairing codes' machinery but c
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.devices.enrolment import (
@@ -27,7 +31,6 @@ from accounts.devices.enrolment import (
 from accounts.devices.removal import device_for_removed_secret, device_mark_removed
 from accounts.devices.services import NAME_MAX_LENGTH
 from accounts.models import DeviceEnrolment, User
-from accounts.pages.views import _throttled
 from accounts.pairing.throttle import (
     TooManyAttempts,
     attempt_begin,
@@ -89,6 +92,25 @@ def _find(request: HttpRequest, code: str) -> DeviceEnrolment | None:
     if enrolment is not None:
         attempt_refund(attempt=attempt)
     return enrolment
+
+
+ADDRESS_SCOPE = "device-link:address"
+
+
+def _throttled(request: HttpRequest, exc: TooManyAttempts) -> HttpResponse:
+    retry_at = timezone.now() + timedelta(seconds=exc.retry_after)
+    response = render(
+        request,
+        "accounts/device_link_throttled.html",
+        {
+            "minutes": max(1, math.ceil(exc.retry_after / 60)),
+            "retry_at": timezone.localtime(retry_at, request.user.tz),
+            "network": exc.scope == ADDRESS_SCOPE,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _confirm(request, enrolment, form, teens, status=200) -> HttpResponse:

@@ -12,11 +12,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from controls.api.device import _AUTH_ERRORS, DeviceAPIView, DeviceTimeRequestView
+from controls.api.device import DeviceAPIView, DeviceTimeRequestView
 from controls.api.requests import TimeRequestSerializer
 from controls.effective.selectors import teen_today
 from controls.time_requests.selectors import time_request_for_user, time_requests_for_teen_on
-from familypairing.api import ErrorSerializer
+from familypairing.api import DEVICE_AUTH_ERRORS, ErrorSerializer
 
 
 class DeviceTimeRequestsView(DeviceTimeRequestView):
@@ -28,7 +28,7 @@ class DeviceTimeRequestsView(DeviceTimeRequestView):
         description="Today is the teen's day in the teen's time zone. Each request has its "
         "status (`pending`, `approved`, `denied`, `lapsed`), the minutes asked, the reason, "
         "and once answered who answered, when, and the guardian's note.",
-        responses={200: TimeRequestSerializer(many=True), **_AUTH_ERRORS},
+        responses={200: TimeRequestSerializer(many=True), **DEVICE_AUTH_ERRORS},
         tags=["device"],
     )
     def get(self, request: Request) -> Response:
@@ -44,7 +44,7 @@ class DeviceTimeRequestDetailView(DeviceAPIView):
         summary="One of this teen's more-time requests",
         responses={
             200: TimeRequestSerializer,
-            **_AUTH_ERRORS,
+            **DEVICE_AUTH_ERRORS,
             404: OpenApiResponse(ErrorSerializer, description="Not this teen's request."),
         },
         tags=["device"],

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controls', '0002_notification_kind_weekly_report'),
+        ('controls', '0003_notification_email_claim'),
     ]
 
     operations = [

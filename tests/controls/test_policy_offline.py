@@ -26,10 +26,7 @@ def utc(*args) -> datetime:
 
 
 def instants(windows, now, tz):
-    return [
-        (o.name, o.start, o.end)
-        for o in downtime_instances(downtimes=windows, now=now, tz=tz)
-    ]
+    return [(o.name, o.start, o.end) for o in downtime_instances(downtimes=windows, now=now, tz=tz)]
 
 
 def test_a_window_crossing_midnight_is_listed_with_its_start_and_end_in_utc():
@@ -93,9 +90,7 @@ def test_windows_on_some_weekdays_only_and_several_names_are_sorted_by_start():
 def test_the_policy_carries_both_and_neither_changes_its_version():
     rules = ScreenTimeSpec(daily_limits=(60,) * 7, downtimes=(BEDTIME,))
     now = utc(2026, 7, 15, 10, 0)
-    policy = compute_policy(
-        rules=rules, used_seconds=0, grants=TodayGrants(), now=now, tz=BERLIN
-    )
+    policy = compute_policy(rules=rules, used_seconds=0, grants=TodayGrants(), now=now, tz=BERLIN)
     later = compute_policy(
         rules=rules, used_seconds=0, grants=TodayGrants(), now=now + timedelta(hours=1), tz=BERLIN
     )

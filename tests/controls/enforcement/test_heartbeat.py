@@ -93,7 +93,7 @@ def test_only_devices_send_heartbeats(client, tom_client, phone):
 
 @pytest.mark.django_db
 def test_guardians_are_told_once_when_a_device_becomes_tamper_prone(client, alice, tom, phone):
-    device, token = phone
+    _device, token = phone
     beat(client, token, install_type="admin", may_disable=False, incognito_allowed=True)
     assert not tamper_notices(alice).exists()
 
@@ -134,7 +134,7 @@ def test_developer_installs_are_a_tamper_signal(client, alice, phone):
 
 @pytest.mark.django_db
 def test_the_devices_panel_shows_the_heartbeat_in_plain_words(client, alice_client, tom, phone):
-    device, token = phone
+    _device, token = phone
     with time_machine.travel(NOW, tick=False):
         beat(
             client,

@@ -276,7 +276,9 @@ class DeviceEnrolmentTokenView(APIView):
         description="Answers 400 with `authorization_pending` until the code is approved, then "
         "200 with the device token, once. Polling sooner than `interval` answers `slow_down` "
         "and adds 5 seconds to the interval.",
-        request=EnrolmentTokenInputSerializer,
+        # JSON only in the schema (generated clients send that); RFC 8628's form is accepted
+        # as well.
+        request={"application/json": EnrolmentTokenInputSerializer},
         responses={
             200: EnrolmentTokenSerializer,
             400: OpenApiResponse(

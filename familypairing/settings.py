@@ -70,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "familypairing.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON errors for the JSON APIs (its process_exception runs after any below it declines).
+    "familypairing.errors.ApiErrorMiddleware",
+    # Before anything parses a JSON body (allauth's headless views, our device hot paths).
+    "familypairing.jsondepth.JsonDepthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,8 +128,20 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache: shared between processes so rate limits hold across workers --------------------
 REDIS_URL = redis_url("REDIS_URL")
+# With Redis unreachable the cache forgets instead of failing (README, "When Redis is down"); a
+# short timeout keeps a Redis that hangs from holding every request for redis-py's default.
+CACHE_TIMEOUT_SECONDS = envint("CACHE_TIMEOUT_MS", 500, minimum=10) / 1000
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "familypairing.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "familypairing.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
@@ -153,6 +169,15 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues after commit gives up quickly when the broker is down (the periodic
+# sweeps redo the work, familypairing/enqueue.py) instead of retrying for seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Redis redelivers a task nobody acknowledged within the visibility timeout. With acks_late that
 # is how the tasks of a worker killed mid-run come back, so it is short (5 minutes; the
 # per-minute sweeps redo lost enforcement and e-mails sooner still). It must exceed the hard time
@@ -252,6 +277,9 @@ if TESTING:
 # --- django-allauth ----------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.pages.forms.SignupForm"}
+# The product's sign-up fields and the under-13 refusal, shared by the sign-up page and the
+# headless API's sign-up input (allauth builds both on this class).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup_fields.SignupFieldsForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -275,6 +303,9 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Family Pairing"
+# The admin signs in through allauth (familypairing/admin_security.py); in production a staff
+# account must also have two-step verification before the admin opens.
+ADMIN_REQUIRE_MFA = envbool("ADMIN_REQUIRE_MFA", not DEBUG and not TESTING)
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_FRONTEND_URLS = {
@@ -282,6 +313,11 @@ HEADLESS_FRONTEND_URLS = {
     "account_reset_password_from_key": SITE_URL + "/accounts/password/reset/key/{key}/",
     "account_signup": SITE_URL + "/accounts/signup/",
 }
+# allauth's own OpenAPI specification of the headless API (/_allauth/openapi.json and .yaml), so
+# app makers can generate sign-in and sign-up too; browsable at /api/docs/auth/ in our Swagger UI.
+# No openapi.html: allauth's page loads Redoc from a CDN, which the strict CSP refuses.
+HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = None
 USERSESSIONS_TRACK_ACTIVITY = True
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (sign-in,
 # pairing codes) key on the client's address, so this must be right in production.
@@ -296,7 +332,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["familypairing.api.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "familypairing.api.exception_handler",
 }
@@ -305,9 +341,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Parents and teens authenticate with their browser session or an allauth headless app "
         "token (X-Session-Token); devices with `Authorization: Bearer <device token>`, which "
-        "they get by linking with a code (`device enrolment`, RFC 8628 semantics). Signing in, "
-        "signing up and sessions are allauth's headless API, described in its own document: "
-        "[/_allauth/openapi.json](/_allauth/openapi.json)."
+        "they get by linking with a code (`device enrolment`, RFC 8628 semantics).\n\n"
+        "Sign-up, sign-in, e-mail verification, two-step verification and app tokens are "
+        "allauth's headless API: its own OpenAPI specification is at "
+        "[/_allauth/openapi.json](/_allauth/openapi.json) "
+        "([YAML](/_allauth/openapi.yaml)), browsable at [/api/docs/auth/](/api/docs/auth/)."
     ),
     "VERSION": "1.0.0",
     "CONTACT": {"name": "Family Pairing maintainers"},
@@ -343,6 +381,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Direct messages and comments share one audience choice set.
     "ENUM_NAME_OVERRIDES": {"AudienceEnum": "controls.models.Audience"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation may answer 500 and 503 with Retry-After (familypairing.errors).
+        "familypairing.errors.add_server_errors",
+    ],
 }
 
 # --- Product settings ------------------------------------------------------------------------

@@ -19,8 +19,9 @@ after the bump. Generations are bumped at once and again after commit (a reader 
 stores under the intermediate generation, which the second bump retires).
 
 Cache misses fall back to the database, so a lost or flushed cache costs queries, never
-correctness. The answer is always the one
-`controls.effective.selectors.effective_policy_for_teen` gives.
+correctness; an unreachable Redis is a miss too (`familypairing.cache.FailSoftRedisCache`: reads
+miss, writes and bumps are skipped), so the device API keeps answering through an outage. The
+answer is always the one `controls.effective.selectors.effective_policy_for_teen` gives.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ and allauth's e-mail confirmation and password reset links (`/accounts/confirm-e
 (each then moves it into the session and redirects to a secret-free address); a home network
 filter's subscription (`/feeds/<token>/…`) carries it in every request, since a DNS filter can send
 no header; so does a device's uninstall address (`/devices/removed/<secret>`), and a device's link
-address carries its short-lived user code in the query (`/devices/link/?code=…`). Django logs the path of every 4xx and 5xx answer ("Forbidden: /pair/…", e.g. when an
-adult opens a live QR link) and runserver logs every request line, so those loggers pass their
-records through this filter, which replaces the secret with "[redacted]" before any handler writes
-it. gunicorn's access log gets the same through familypairing.gunicorn_conf.
+address carries its short-lived user code in the query (`/devices/link/?code=…`). Django logs
+the path of every 4xx and 5xx answer ("Forbidden: /pair/…", e.g. when an adult opens a live QR
+link) and runserver logs every request line, so those loggers pass their records through this
+filter, which replaces the secret with "[redacted]" before any handler writes it. gunicorn's
+access log gets the same through familypairing.gunicorn_conf.
 """
 
 from __future__ import annotations

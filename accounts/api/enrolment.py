@@ -312,7 +312,7 @@ class DeviceEnrolmentTokenView(APIView):
         return Response(
             {
                 "device_token": collected.token,
-                "token_type": "Bearer",
+                "token_type": "Bearer",  # nosec B105 - the scheme's name
                 "device": EnrolledDeviceSerializer(device).data,
                 "removed_url": request.build_absolute_uri(removed_path_for_token(collected.token)),
             },

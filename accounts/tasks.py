@@ -6,6 +6,7 @@ from celery import shared_task
 
 from accounts.pairing.services import pairing_invitations_expire as expire
 from accounts.pairing.unlinking import links_end_at_18
+from accounts.profile import time_zone_changes_apply_due as apply_due
 
 
 @shared_task
@@ -29,6 +30,4 @@ def time_zone_changes_apply_due() -> int:
     """Store the new zone of every user whose pending change of time zone has come (their day is
     already read in it from the change on: this only brings `time_zone` up to date). A second
     run finds nothing."""
-    from accounts.profile import time_zone_changes_apply_due as apply_due
-
     return apply_due()

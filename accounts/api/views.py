@@ -12,6 +12,7 @@ from accounts.api.serializers import (
     time_zone_change_data,
 )
 from accounts.profile import time_zone_change_apply_now, user_profile_update
+from controls.access import teen_for_rule_change
 from familypairing.api import ErrorSerializer
 
 
@@ -60,8 +61,6 @@ class TeenTimeZoneApplyView(APIView):
         tags=["time zone"],
     )
     def post(self, request: Request, teen_id: int) -> Response:
-        from controls.access import teen_for_rule_change
-
         teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
         applied = time_zone_change_apply_now(teen=teen, actor=request.user)
         teen.refresh_from_db()

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.pages.forms import ProfileForm
 from accounts.profile import time_zone_change_apply_now, user_profile_update
+from controls.access import teen_for_rule_change
 
 
 @login_required
@@ -42,8 +43,6 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 def teen_time_zone_apply(request: HttpRequest, teen_id: int) -> HttpResponse:
     """A guardian applies the teen's pending change of time zone now."""
-    from controls.access import teen_for_rule_change
-
     teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
     new_zone = teen.pending_time_zone
     if time_zone_change_apply_now(teen=teen, actor=request.user):

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import parsers, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -299,7 +299,12 @@ class DeviceEnrolmentTokenView(APIView):
         tags=["device enrolment"],
     )
     def post(self, request: Request) -> Response:
-        data = EnrolmentTokenInputSerializer(data=request.data)
+        try:
+            payload = request.data
+        except (exceptions.ParseError, exceptions.UnsupportedMediaType):
+            # Every answer of this endpoint has the RFC's shape, a body we cannot read too.
+            return _enrolment_error("invalid_request", "Send a JSON object or a form.")
+        data = EnrolmentTokenInputSerializer(data=payload)
         if not data.is_valid():
             field, messages = next(iter(data.errors.items()))
             return _enrolment_error("invalid_request", f"{field}: {messages[0]}")

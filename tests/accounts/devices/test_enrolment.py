@@ -287,3 +287,13 @@ def test_user_codes_are_read_forgivingly():
 def test_two_pending_enrolments_never_share_a_user_code():
     codes = {device_enrolment_start(platform="other").user_code for _ in range(20)}
     assert len(codes) == 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "content_type"), [("\x00", "application/json"), ("x", "text/plain")]
+)
+def test_an_unreadable_poll_still_gets_an_rfc_error(client, body, content_type):
+    response = client.post("/api/v1/device/enrolment/token", body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"

@@ -314,6 +314,17 @@ class Platform(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class InstallType(models.TextChoices):
+    """How a browser extension was installed, as `chrome.management.ExtensionInfo.installType`
+    reports it."""
+
+    ADMIN = "admin", "Installed by an administrator's policy"
+    DEVELOPMENT = "development", "Loaded unpacked (developer mode)"
+    NORMAL = "normal", "Installed from the store"
+    SIDELOAD = "sideload", "Installed by another program"
+    OTHER = "other", "Installed some other way"
+
+
 class Device(models.Model):
     """A teen's phone, computer or app. Its bearer token is shown once and stored hashed."""
 
@@ -337,6 +348,21 @@ class Device(models.Model):
     not_applied_notified_version = models.PositiveIntegerField(null=True, blank=True)
     # Guardians were told the device went silent; cleared when it is heard from again.
     silent_notified_at = models.DateTimeField(null=True, blank=True)
+    # Heartbeat (issue 14): what the client last said about itself. Null/blank until then.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    client_version = models.CharField(max_length=40, blank=True)
+    install_type = models.CharField(max_length=16, choices=InstallType.choices, blank=True)
+    may_disable = models.BooleanField(null=True, blank=True)
+    incognito_allowed = models.BooleanField(null=True, blank=True)
+    # The device's clock minus the server's when the heartbeat arrived (positive: ahead).
+    clock_skew_seconds = models.IntegerField(null=True, blank=True)
+    # The tamper signals guardians were last told about (comma-separated, sorted), so each
+    # new signal is told once and a signal that went away and came back is told again.
+    tamper_notified = models.CharField(max_length=100, blank=True)
+    # The uninstall address's secret (`/devices/removed/<secret>`), as a keyed hash; the
+    # client opens that address when it is removed from the device.
+    removed_secret_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -351,3 +377,65 @@ class Device(models.Model):
     @cached_property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class EnrolmentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the code to be entered"
+    APPROVED = "approved", "Approved: the device may collect its token"
+    DENIED = "denied", "Denied"
+    COLLECTED = "collected", "The device collected its token"
+
+
+class DeviceEnrolment(models.Model):
+    """A device asking to be linked with a code (OAuth 2.0 Device Authorization Grant, RFC 8628
+    semantics). The device code (the device's secret) and the user code (typed on the site)
+    are stored only as keyed hashes. Once approved, the new device's token is kept sealed here
+    until the device collects it, then wiped."""
+
+    device_code_hash = models.CharField(max_length=64, unique=True)
+    user_code_hash = models.CharField(max_length=64)
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.OTHER)
+    suggested_name = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    interval = models.PositiveSmallIntegerField(default=5)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.PENDING
+    )
+    teen = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    answered_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    device = models.OneToOneField(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="enrolment"
+    )
+    sealed = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_code_hash"],
+                condition=Q(status="pending"),
+                name="device_enrolment_unique_pending_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="device_enrolment_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(device__isnull=False),
+                name="device_enrolment_approved_has_device",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="device_enrol_status_exp")]
+
+    def __str__(self) -> str:
+        return f"Enrolment #{self.pk} ({self.status})"
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -339,6 +339,8 @@ class NotificationKind(models.TextChoices):
     DOWNTIME_STARTING = "downtime_starting", "Downtime starting"
     DEVICE_NOT_APPLIED = "device_not_applied", "Device not applying the rules"
     DEVICE_SILENT = "device_silent", "Device silent"
+    DEVICE_LINKED = "device_linked", "Device linked"
+    DEVICE_TAMPER = "device_tamper", "Device protection weakened or removed"
     RULE_CHANGED = "rule_changed", "Rule changed by another guardian"
     ACCOUNT = "account", "Account"
     WEEKLY_REPORT = "weekly_report", "Weekly report"

@@ -23,6 +23,10 @@ A local wall time can be missing (spring-forward gap) or occur twice (fall-back 
   window covers every instant at which the teen's clock shows a time inside it: a bedtime
   window "22:00-01:30" still applies when the clock shows 01:15 for the second time.
 
+Offline: a policy also says until when a device may enforce it alone
+(``offline_valid_until``, 24 h on) and every downtime instance of the next 48 hours in UTC
+(``downtime_next_48h``); the device API's schema says how a client uses them.
+
 All instants returned are aware datetimes in UTC. Comparisons are always made in UTC because
 Python compares two datetimes sharing one tzinfo by wall time, ignoring ``fold``.
 """
@@ -51,6 +55,7 @@ __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "MAX_DAILY_LIMIT_MINUTES",
     "WEEKDAYS",
+    "DowntimeInstant",
     "DowntimeSpec",
     "EffectivePolicy",
     "Reason",
@@ -58,6 +63,7 @@ __all__ = [
     "TodayGrants",
     "compute_policy",
     "downtime_at",
+    "downtime_instances",
     "next_downtime_start",
 ]
 
@@ -191,6 +197,18 @@ def _iso_z(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
+OFFLINE_VALIDITY = timedelta(hours=24)  # how long a device may enforce a policy alone
+DOWNTIME_LOOKAHEAD = timedelta(hours=48)  # how far ahead it lists downtime instances
+
+
+class DowntimeInstant(NamedTuple):
+    """One downtime window instance in UTC (the teen's wall times made exact)."""
+
+    start: datetime
+    end: datetime
+    name: str
+
+
 @dataclass(frozen=True)
 class EffectivePolicy:
     """Everything a device needs to enforce right now, plus when to ask again.
@@ -218,6 +236,9 @@ class EffectivePolicy:
     # because dicts are unhashable.
     browsing: Mapping[str, Any] = field(default_factory=dict, hash=False)
     privacy: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # For a device that loses the server (not in `version`: they move with the clock).
+    offline_valid_until: datetime | None = None
+    downtime_next_48h: tuple[DowntimeInstant, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready representation: datetimes as ISO-8601 UTC with "Z", dates as ISO."""
@@ -237,6 +258,11 @@ class EffectivePolicy:
             "version": self.version,
             "browsing": dict(self.browsing),
             "privacy": dict(self.privacy),
+            "offline_valid_until": _iso_z(self.offline_valid_until),
+            "downtime_next_48h": [
+                {"start": _iso_z(o.start), "end": _iso_z(o.end), "name": o.name}
+                for o in self.downtime_next_48h
+            ],
         }
 
 
@@ -317,6 +343,17 @@ def downtime_at(
     if released > horizon_end:
         return current.spec, None
     return current.spec, released
+
+
+def downtime_instances(*, downtimes, now: datetime, tz: ZoneInfo) -> tuple[DowntimeInstant, ...]:
+    """Every window instance in force at ``now`` or starting within DOWNTIME_LOOKAHEAD, sorted
+    by start, in UTC, one by one (not merged); wall times become instants as everywhere here."""
+    now_utc, local = require_aware(now), now.astimezone(tz).date()
+    found = _occurrences(downtimes, tz, local - ONE_DAY, local + 4 * ONE_DAY)
+    until = now_utc + DOWNTIME_LOOKAHEAD
+    return tuple(
+        DowntimeInstant(*o[:2], o.spec.name) for o in found if now_utc < o.end and o.start < until
+    )
 
 
 def next_downtime_start(
@@ -456,4 +493,6 @@ def compute_policy(
         version=version,
         browsing=browsing_copy,
         privacy=privacy_copy,
+        offline_valid_until=now_utc + OFFLINE_VALIDITY,
+        downtime_next_48h=downtime_instances(downtimes=rules.downtimes, now=now_utc, tz=tz),
     )

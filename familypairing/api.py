@@ -7,6 +7,7 @@ import io
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, parsers, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -46,3 +47,12 @@ class JSONParser(parsers.JSONParser):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# What every device-token endpoint may answer besides its own statuses.
+DEVICE_AUTH_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="Missing, unknown or revoked token."),
+    403: OpenApiResponse(
+        ErrorSerializer, description="The teen has no guardian linked: nothing to enforce."
+    ),
+}

@@ -5,10 +5,12 @@ and allauth's e-mail confirmation and password reset links (`/accounts/confirm-e
 `/accounts/password/reset/key/<key>/`) carry their secret in the path of their first request
 (each then moves it into the session and redirects to a secret-free address); a home network
 filter's subscription (`/feeds/<token>/…`) carries it in every request, since a DNS filter can send
-no header. Django logs the path of every 4xx and 5xx answer ("Forbidden: /pair/…", e.g. when an
-adult opens a live QR link) and runserver logs every request line, so those loggers pass their
-records through this filter, which replaces the secret with "[redacted]" before any handler writes
-it. gunicorn's access log gets the same through familypairing.gunicorn_conf.
+no header; so does a device's uninstall address (`/devices/removed/<secret>`), and a device's link
+address carries its short-lived user code in the query (`/devices/link/?code=…`). Django logs
+the path of every 4xx and 5xx answer ("Forbidden: /pair/…", e.g. when an adult opens a live QR
+link) and runserver logs every request line, so those loggers pass their records through this
+filter, which replaces the secret with "[redacted]" before any handler writes it. gunicorn's
+access log gets the same through familypairing.gunicorn_conf.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import logging
 import re
 
 SECRET_IN_PATH = re.compile(
-    r"(/pair/|/requests/email/|/feeds/|/accounts/confirm-email/|/accounts/password/reset/key/)"
-    r"(?!confirm/)[^/\s?#\"']+"
+    r"(/pair/|/requests/email/|/feeds/|/accounts/confirm-email/|/accounts/password/reset/key/"
+    r"|/devices/removed/)(?!confirm/)[^/\s?#\"']+"
 )
+SECRET_IN_QUERY = re.compile(r"(/devices/link/\?(?:[^\s#\"']*&)?code=)[^&\s#\"']+")
 
 
 def redact(text: str) -> str:
-    return SECRET_IN_PATH.sub(r"\1[redacted]", text)
+    return SECRET_IN_QUERY.sub(r"\1[redacted]", SECRET_IN_PATH.sub(r"\1[redacted]", text))
 
 
 def _clean(value):

@@ -340,13 +340,34 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Family Pairing API",
     "DESCRIPTION": (
         "Parents and teens authenticate with their browser session or an allauth headless app "
-        "token (X-Session-Token); devices with `Authorization: Bearer <device token>`.\n\n"
+        "token (X-Session-Token); devices with `Authorization: Bearer <device token>`, which "
+        "they get by linking with a code (`device enrolment`, RFC 8628 semantics).\n\n"
         "Sign-up, sign-in, e-mail verification, two-step verification and app tokens are "
         "allauth's headless API: its own OpenAPI specification is at "
         "[/_allauth/openapi.json](/_allauth/openapi.json) "
         "([YAML](/_allauth/openapi.yaml)), browsable at [/api/docs/auth/](/api/docs/auth/)."
     ),
     "VERSION": "1.0.0",
+    "CONTACT": {"name": "Family Pairing maintainers"},
+    "LICENSE": {"name": "AGPL-3.0-or-later"},
+    "SERVERS": [{"url": "/", "description": "This server"}],
+    "TAGS": [
+        {"name": "me", "description": "Your account and your data (export, deletion)."},
+        {"name": "pairing", "description": "Linking a guardian and a teen with a QR or code."},
+        {"name": "links", "description": "Guardian links: approvals and unlinking."},
+        {"name": "teens", "description": "A guardian's teens: policy, history, grants."},
+        {"name": "rules", "description": "Screen time, downtime, browsing and privacy rules."},
+        {"name": "devices", "description": "A teen's devices, managed by the teen or a guardian."},
+        {"name": "device", "description": "What a device calls with its token."},
+        {
+            "name": "device enrolment",
+            "description": "Linking a device with a code (OAuth 2.0 Device Authorization Grant "
+            "semantics, RFC 8628), before it has a token.",
+        },
+        {"name": "time-requests", "description": "Asking for and answering more time."},
+        {"name": "notifications", "description": "Your notifications and e-mail preferences."},
+        {"name": "time zone", "description": "A teen's change of time zone, and its approval."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -361,6 +382,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Every operation may answer 500 and 503 with Retry-After (familypairing.errors).
         "familypairing.errors.add_server_errors",
+        # Spectral wants a description on every operation (familypairing.api_schema).
+        "familypairing.api_schema.describe_operations",
     ],
 }
 

@@ -17,7 +17,7 @@ from accounts.devices.services import (
     device_statuses,
     teen_for_device_manager,
 )
-from accounts.models import Device, Platform
+from accounts.models import Device, InstallType, Platform
 from accounts.selectors import device_for_user
 from familypairing.api import ErrorSerializer
 
@@ -35,6 +35,26 @@ class DeviceSerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(allow_null=True)
     acked_version = serializers.CharField(help_text="The policy version it last applied.")
     acked_at = serializers.DateTimeField(allow_null=True)
+    heartbeat_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the client last sent a heartbeat."
+    )
+    client_version = serializers.CharField()
+    install_type = serializers.ChoiceField(
+        choices=[("", "Not reported"), *InstallType.choices],
+        help_text="How the browser extension is installed, as chrome.management reports it.",
+    )
+    may_disable = serializers.BooleanField(
+        allow_null=True, help_text="Can it be switched off on the device?"
+    )
+    incognito_allowed = serializers.BooleanField(
+        allow_null=True, help_text="Does it run in private (incognito) windows?"
+    )
+    clock_skew_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The device's clock minus the server's at the last heartbeat."
+    )
+    removed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the client was uninstalled from the device."
+    )
 
     def get_token_hint(self, device: Device) -> str:
         return f"{device.token_prefix}…"
@@ -45,7 +65,9 @@ class DeviceStatusSerializer(serializers.Serializer):
     applied = serializers.BooleanField(help_text="Has it applied the current policy version?")
     applied_at = serializers.DateTimeField(allow_null=True)
     state = serializers.ChoiceField(
-        choices=["applied", "not_applied", "never_connected", "revoked"]
+        choices=["applied", "not_applied", "never_connected", "removed", "revoked"],
+        help_text="`removed`: the client was uninstalled from the device (its uninstall "
+        "address was opened); `revoked`: its token was revoked on the site.",
     )
 
 

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.crypto import keyed_hash
+from accounts.devices.removal import removed_secret_for_token, removed_secret_hash
 from accounts.models import Device, GuardianLink, LinkStatus, Platform, User
 from accounts.selectors import guardians_for_teen, is_guardian_of, teen_for_guardian
 from controls.audit import audit_record
@@ -216,9 +217,43 @@ class DeviceStatus:
     def state(self) -> str:
         if self.device.revoked_at is not None:
             return "revoked"
+        if self.device.removed_at is not None:
+            return "removed"
         if self.device.last_seen_at is None:
             return "never_connected"
         return "applied" if self.applied else "not_applied"
+
+    @property
+    def install_words(self) -> str:
+        """How the client is installed, in plain words ("" before its first heartbeat)."""
+        device = self.device
+        if device.heartbeat_at is None:
+            return ""
+        parts = [device.get_install_type_display()] if device.install_type else []
+        if device.may_disable is True:
+            parts.append("can be switched off on the device")
+        elif device.may_disable is False:
+            parts.append("cannot be switched off")
+        if device.incognito_allowed is False:
+            parts.append("does not run in private windows")
+        elif device.incognito_allowed is True:
+            parts.append("runs in private windows too")
+        return "; ".join(parts)
+
+    @property
+    def skew_words(self) -> str:
+        skew = self.device.clock_skew_seconds
+        if skew is None:
+            return ""
+        if abs(skew) < 60:
+            return "on time"
+        minutes = round(abs(skew) / 60)
+        return f"{minutes} min {'ahead' if skew > 0 else 'behind'}"
+
+    @property
+    def clock_off(self) -> bool:
+        skew = self.device.clock_skew_seconds
+        return skew is not None and abs(skew) > 300
 
 
 def device_statuses(
@@ -303,6 +338,7 @@ def device_register(
             platform=platform,
             token_prefix=prefix,
             token_hash=token_hash(token),
+            removed_secret_hash=removed_secret_hash(removed_secret_for_token(token)),
             created_at=now,
             created_by=actor,
         )

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from controls.api.data_rights_schema import DataExportSerializer
 from controls.api.requests import UNAUTHENTICATED
 from controls.data_rights.services import account_delete, user_data_export
 
@@ -24,7 +25,10 @@ class DeleteAccountSerializer(serializers.Serializer):
 class DataExportView(APIView):
     @extend_schema(
         summary="Everything held about you, as JSON (guardians: with their teens' rules and usage)",
-        responses={200: OpenApiResponse(description="The export document."), 401: UNAUTHENTICATED},
+        responses={
+            200: OpenApiResponse(DataExportSerializer, description="The export document."),
+            401: UNAUTHENTICATED,
+        },
     )
     def get(self, request: Request) -> Response:
         response = Response(user_data_export(user=request.user))

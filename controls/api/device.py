@@ -20,13 +20,14 @@ import re
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
+from controls.api.device_schema import ETAG_HEADER, IF_NONE_MATCH, PolicySerializer
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
 from controls.effective.cache import (
     policy_entry_for_teen,
@@ -80,26 +81,6 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 # --- Schema-only serializers -------------------------------------------------------------------
-
-
-class PolicySerializer(serializers.Serializer):
-    allowed = serializers.BooleanField(help_text="May the device be used right now?")
-    reason = serializers.ChoiceField(choices=["ok", "daily_limit", "downtime"])
-    seconds_left = serializers.IntegerField(allow_null=True, help_text="null: no limit today.")
-    limit_seconds = serializers.IntegerField(allow_null=True)
-    used_seconds = serializers.IntegerField()
-    limit_reached = serializers.BooleanField()
-    local_date = serializers.DateField(help_text="The teen's day, in the teen's time zone.")
-    day_start_utc = serializers.DateTimeField()
-    day_end_utc = serializers.DateTimeField()
-    downtime_name = serializers.CharField(allow_null=True)
-    next_change_at = serializers.DateTimeField(
-        allow_null=True, help_text="When `allowed` or `reason` next change by time alone."
-    )
-    warnings_due = serializers.ListField(child=serializers.IntegerField())
-    version = serializers.CharField(help_text="Also sent as the ETag.")
-    browsing = serializers.DictField()
-    privacy = serializers.DictField()
 
 
 class AckInputSerializer(serializers.Serializer):
@@ -187,9 +168,7 @@ class DevicePolicyView(DeviceAPIView):
         summary="The effective policy for this device's teen",
         description="Send the last ETag in If-None-Match: 304 with no body while nothing that "
         "matters has changed. Ask again at `next_change_at` at the latest.",
-        parameters=[
-            OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER),
-        ],
+        parameters=[IF_NONE_MATCH, ETAG_HEADER],
         responses={
             200: PolicySerializer,
             304: OpenApiResponse(description="Not modified: keep applying the policy you have."),
@@ -334,7 +313,7 @@ class DeviceHostsView(_BlocklistView):
     @extend_schema(
         summary="The teen's blocked sites as a hosts file",
         operation_id="device_blocklist_hosts",
-        parameters=[OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        parameters=[IF_NONE_MATCH, ETAG_HEADER],
         responses=_TEXT,
         tags=["device"],
     )
@@ -348,7 +327,7 @@ class DeviceAdguardView(_BlocklistView):
     @extend_schema(
         summary="The teen's site rules as an AdGuard / Pi-hole list",
         operation_id="device_blocklist_adguard",
-        parameters=[OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        parameters=[IF_NONE_MATCH, ETAG_HEADER],
         responses=_TEXT,
         tags=["device"],
     )

@@ -46,3 +46,12 @@ def pending_time_request_counts(*, teen_ids) -> dict[int, int]:
         .values_list("teen_id", "count")
     )
     return dict(rows)
+
+
+def time_requests_for_teen_on(*, teen, local_date) -> QuerySet[TimeRequest]:
+    """The teen's requests of one of their days, newest first (what a device shows)."""
+    return (
+        TimeRequest.objects.filter(teen=teen, local_date=local_date)
+        .select_related("teen", "answered_by", "device")
+        .order_by("-created_at", "-id")
+    )

@@ -82,6 +82,7 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     """Everything a URL can point at, in tom's family, made through the services."""
     from datetime import time
 
+    from accounts.devices.removal import removed_secret_for_token
     from accounts.devices.services import device_register
     from accounts.pairing.services import pairing_accept, pairing_invitation_create
     from accounts.pairing.unlinking import teen_unlink
@@ -110,6 +111,8 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     )
     cast.objects["other_device"] = other
     cast.device_tokens["other_device"] = other_token
+    # The uninstall address of tina's device: opening it changes nothing of tom's family.
+    cast.secrets["other_device_removed"] = removed_secret_for_token(other_token)
 
     invitation, secrets = pairing_invitation_create(parent=alice)
     cast.objects["invitation"] = invitation

@@ -74,6 +74,7 @@ ARGUMENTS = {
     "guardian_approval": {"link_id": "pending_link"},
     "guardian_link_withdraw": {"link_id": "pending_link"},
     "pair_by_token": {"token": "pairing_token"},
+    "device_removed": {"secret": "other_device_removed"},
     "time_request_email_action": {"token": "email_action_token"},
     "POST /api/v1/links/{link_id}/approve": {"link_id": "pending_link"},
     "POST /api/v1/links/{link_id}/refuse": {"link_id": "pending_link"},
@@ -107,6 +108,8 @@ DATA: dict[str, dict] = {
     "POST /api/v1/time-requests/{time_request_id}/approve": {"minutes": 30},
     "POST /api/v1/time-requests/{time_request_id}/deny": {"note": "Homework first"},
     "POST /api/v1/device/policy/ack": {"version": "1"},
+    "POST /api/v1/device/enrolment": {"platform": "android", "suggested_name": "Tablet"},
+    "POST /api/v1/device/heartbeat": {"client_version": "1.0", "may_disable": False},
     "POST /api/v1/notifications/read": {"ids": []},
     "PUT /api/v1/notifications/preferences": {"email": {}},
     "teen_grant_time": {"bonus_minutes": "15"},
@@ -237,6 +240,13 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 302   302   400   400   302   login login"},
     "teen_devices":            {"GET": "login 200   404   302   404   404   login login",
                                 "POST": "login 400   404   302   404   404   login login"},
+    # Linking a device with a code: anyone signed in may open it (whose devices they may link
+    # is decided on the code's confirm page); an empty form is refused naming the code.
+    "device_link":             {"GET": "login 200   200   200   200   200   login login",
+                                "POST": "login 400   400   400   400   400   login login"},
+    # The uninstall address (tina's device here): public, the secret is the credential.
+    "device_removed":          {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
     "device_rename":           {"GET": "login 200   404   200   404   404   login login",
                                 "POST": "login 302   404   302   404   404   login login"},
     "device_revoke":           {"GET": "login 200   404   200   404   404   login login",
@@ -416,6 +426,13 @@ API: dict[str, str] = {
     "POST /api/v1/device/policy/ack":                        "401 401 401 401 401 401 200 200",
     "POST /api/v1/device/usage":                             "401 401 401 401 401 401 400 400",
     "POST /api/v1/device/time-requests":                     "401 401 401 401 401 401 400 400",
+    "GET /api/v1/device/time-requests":                      "401 401 401 401 401 401 200 200",
+    # tom's request: tina's device gets 404 (not its teen's).
+    "GET /api/v1/device/time-requests/{time_request_id}":    "401 401 401 401 401 401 200 404",
+    "POST /api/v1/device/heartbeat":                         "401 401 401 401 401 401 200 200",
+    # Enrolment needs no credentials (the device has none yet); an empty poll is refused.
+    "POST /api/v1/device/enrolment":                         "200 200 200 200 200 200 200 200",
+    "POST /api/v1/device/enrolment/token":                   "400 400 400 400 400 400 400 400",
     "GET /api/v1/device/blocklist.hosts":                    "401 401 401 401 401 401 200 200",
     "GET /api/v1/device/blocklist.adguard":                  "401 401 401 401 401 401 200 200",
 }
@@ -659,6 +676,8 @@ def test_a_guardian_who_was_unlinked_loses_every_door_at_once(cast):
     for probe, _ in probes:
         if not TEEN_OBJECTS & set(probe.route.kwargs) or probe.route.name in TOKEN_LANDINGS:
             continue
+        if probe.route.route.startswith("api/v1/device/"):
+            continue  # a device's own API: a person never gets past its 401
         tried += 1
         path, response, _ = requester.send(probe, "guardian")
         if response.status_code not in {403, 404, 405}:

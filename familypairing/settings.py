@@ -124,6 +124,10 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache: shared between processes so rate limits hold across workers --------------------
 REDIS_URL = redis_url("REDIS_URL")
+# The change channel (controls.api.device_channel): requests held open at once per process, on
+# the ASGI server (coroutines: cheap) and on a WSGI server (each holds a thread: few).
+CHANNEL_MAX_HELD = envint("CHANNEL_MAX_HELD", 20_000, minimum=1)
+CHANNEL_SYNC_MAX_HELD = envint("CHANNEL_SYNC_MAX_HELD", 32, minimum=1)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "familypairing.cache.RedisCache", "LOCATION": REDIS_URL}}
 elif TESTING:

@@ -35,6 +35,7 @@ from controls.effective.cache import (
     usage_changed,
     usage_context,
 )
+from controls.effective.channel import teen_changed
 from controls.enforcement.tasks import teen_day_enforce
 from controls.models import DayState, UsageEvent
 from controls.policy import EffectivePolicy
@@ -90,6 +91,11 @@ def enforcement_due(
     return crossed or expected != state
 
 
+def _limit_crossed(*, policy: EffectivePolicy, added: int, after: int) -> bool:
+    limit = policy.limit_seconds
+    return limit is not None and added > 0 and after - added < limit <= after
+
+
 def usage_record_batch(
     *,
     device,
@@ -139,7 +145,8 @@ def usage_record_batch(
                 now=now,
             )
         if totals:
-            usage_changed(teen_id=teen.pk)
+            # The teen's devices are told below, only if the policy's version moved.
+            usage_changed(teen_id=teen.pk, publish=False)
             added = piece_sums([piece for piece in pieces if piece[0] in new_ids])[1]
             result.days = {
                 local_date: (added[local_date][0], *totals[local_date]) for local_date in totals
@@ -153,6 +160,11 @@ def usage_record_batch(
     else:
         policy = policy_entry_for_teen(teen=teen, now=now).policy
     result.policy = policy
+    if today is not None and _limit_crossed(policy=policy, added=today[0], after=today[1]):
+        # Reaching the limit changes `allowed` and the version: the teen's other connected
+        # devices hear it within a second. (The counters alone are not in the ETag, so every
+        # other report wakes nobody.)
+        teen_changed(teen_id=teen.pk)
     if today is not None and enforcement_due(
         policy=policy,
         warning_minutes=inputs.warning_minutes,

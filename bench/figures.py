@@ -244,12 +244,12 @@ def describe_enforcement(result: dict) -> str:
 
 
 def _sweep_service() -> Callable:
-    from controls.enforcement import services as enforcement
+    from controls.enforcement import sweep as enforcement
 
     for name in ("enforcement_sweep", "sweep", "enforcement_minute_sweep"):
         if callable(getattr(enforcement, name, None)):
             return getattr(enforcement, name)
-    raise BenchError("controls/enforcement.py has no sweep service the bench knows")
+    raise BenchError("controls/enforcement/sweep.py has no sweep service the bench knows")
 
 
 def _snapshot() -> dict[str, int]:

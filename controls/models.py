@@ -359,6 +359,9 @@ class Notification(models.Model):
     # A teen's notifications inside their mute window wait until it ends.
     deliver_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail's life (controls.notifications.notification_email_claim): claimed by a worker
+    # (email_claimed_at), then sent or found not wanted (emailed_at, set only after the send).
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     # Set when an event must notify at most once (e.g. "warning:15:<teen>:<date>").
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
@@ -367,6 +370,12 @@ class Notification(models.Model):
         ordering = ["-deliver_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "read_at", "deliver_at"], name="notification_inbox"),
+            # The per-minute e-mail sweep reads only the few notifications not yet e-mailed.
+            models.Index(
+                fields=["deliver_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="notification_email_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from controls.enforcement.services import enforcement_sweep as sweep
+from controls.enforcement.sweep import enforcement_sweep as sweep
 from controls.enforcement.tasks import DB_RETRY, teen_day_enforce
 from controls.notifications.delivery import notifications_email_due
 from controls.notifications.tasks import notification_send_email
@@ -32,7 +32,8 @@ __all__ = [
 
 @shared_task(name="controls.tasks.notifications_deliver_due")
 def notifications_deliver_due() -> int:
-    """Send the e-mails of notifications that waited for a teen's mute window to end."""
+    """Every minute: queue the e-mails that are due and unsent: those that waited for a teen's
+    mute window to end, and those whose task was lost with a worker or whose send failed."""
     ids = notifications_email_due()
     for notification_id in ids:
         notification_send_email.delay(notification_id)

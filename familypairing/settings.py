@@ -70,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "familypairing.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON errors for the JSON APIs (its process_exception runs after any below it declines).
+    "familypairing.errors.ApiErrorMiddleware",
+    # Before anything parses a JSON body (allauth's headless views, our device hot paths).
+    "familypairing.jsondepth.JsonDepthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,8 +132,20 @@ REDIS_URL = redis_url("REDIS_URL")
 # the ASGI server (coroutines: cheap) and on a WSGI server (each holds a thread: few).
 CHANNEL_MAX_HELD = envint("CHANNEL_MAX_HELD", 20_000, minimum=1)
 CHANNEL_SYNC_MAX_HELD = envint("CHANNEL_SYNC_MAX_HELD", 32, minimum=1)
+# With Redis unreachable the cache forgets instead of failing (README, "When Redis is down"); a
+# short timeout keeps a Redis that hangs from holding every request for redis-py's default.
+CACHE_TIMEOUT_SECONDS = envint("CACHE_TIMEOUT_MS", 500, minimum=10) / 1000
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "familypairing.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "familypairing.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
@@ -157,9 +173,32 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The visibility timeout must exceed the longest countdown/eta we use (e-mail retries back off
-# to at most 30 minutes), or Redis redelivers a task that is merely waiting.
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 2 * 3600}
+# A request that enqueues after commit gives up quickly when the broker is down (the periodic
+# sweeps redo the work, familypairing/enqueue.py) instead of retrying for seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Redis redelivers a task nobody acknowledged within the visibility timeout. With acks_late that
+# is how the tasks of a worker killed mid-run come back, so it is short (5 minutes; the
+# per-minute sweeps redo lost enforcement and e-mails sooner still). It must exceed the hard time
+# limit (or a task still running is handed to a second worker) and every countdown/eta we use
+# (a worker holds those unacknowledged until due): task retries back off to at most
+# CELERY_RETRY_BACKOFF_MAX, below it.
+CELERY_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 300, minimum=1)
+CELERY_RETRY_BACKOFF_MAX = 240
+_longest_hold = max(CELERY_TASK_TIME_LIMIT, CELERY_RETRY_BACKOFF_MAX)
+if _longest_hold >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must exceed "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s) and the longest retry backoff "
+        f"({CELERY_RETRY_BACKOFF_MAX} s), or Redis hands running or waiting tasks to a second "
+        "worker."
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", TESTING and not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 if REDIS_URL:
@@ -286,7 +325,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["familypairing.api.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "familypairing.api.exception_handler",
 }
@@ -307,6 +346,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Direct messages and comments share one audience choice set.
     "ENUM_NAME_OVERRIDES": {"AudienceEnum": "controls.models.Audience"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation may answer 500 and 503 with Retry-After (familypairing.errors).
+        "familypairing.errors.add_server_errors",
+    ],
 }
 
 # --- Product settings ------------------------------------------------------------------------
@@ -314,6 +358,9 @@ MAX_GUARDIANS_PER_TEEN = envint("MAX_GUARDIANS_PER_TEEN", 2, minimum=1)
 PAIRING_INVITATION_MINUTES = envint("PAIRING_INVITATION_MINUTES", 10, minimum=1)
 PAIRING_MAX_FAILURES = envint("PAIRING_MAX_FAILURES", 5, minimum=1)
 PAIRING_FAILURE_WINDOW_MINUTES = envint("PAIRING_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+# Wrong codes from one address across all its accounts: a home or a school behind one NAT address
+# shares it, so it is ten accounts' worth of typos (each account stops at PAIRING_MAX_FAILURES).
+PAIRING_MAX_FAILURES_PER_ADDRESS = envint("PAIRING_MAX_FAILURES_PER_ADDRESS", 50, minimum=1)
 USAGE_RETENTION_DAYS = envint("USAGE_RETENTION_DAYS", 90, minimum=1)
 TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES = envint(
     "TIME_REQUEST_WAIT_AFTER_DENIAL_MINUTES", 30, minimum=0

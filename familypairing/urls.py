@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from familypairing import views
 
+# JSON for the JSON APIs, Django's page elsewhere (familypairing.errors).
+handler500 = "familypairing.errors.handler500"
+
 urlpatterns = [
     # The API first: devices call it every minute, and each pattern tried before a match costs
     # time (issue 8). Its prefix clashes with nothing below.

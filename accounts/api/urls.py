@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts.api import pairing, views
+from accounts.api import links, pairing, views
 
 urlpatterns = [
     path("me", views.MeView.as_view(), name="api-me"),
@@ -21,25 +21,25 @@ urlpatterns = [
     path("pairing/lookup", pairing.PairingLookupView.as_view(), name="api-pairing-lookup"),
     path("pairing/accept", pairing.PairingAcceptView.as_view(), name="api-pairing-accept"),
     path("pairing/decline", pairing.PairingDeclineView.as_view(), name="api-pairing-decline"),
-    path("links", pairing.LinkListView.as_view(), name="api-links"),
-    path("links/approvals", pairing.ApprovalListView.as_view(), name="api-link-approvals"),
-    path("links/<int:link_id>/unlink", pairing.LinkUnlinkView.as_view(), name="api-link-unlink"),
-    path("links/<int:link_id>/approve", pairing.LinkApproveView.as_view(), name="api-link-approve"),
-    path("links/<int:link_id>/refuse", pairing.LinkRefuseView.as_view(), name="api-link-refuse"),
-    path("unlink-requests", pairing.UnlinkRequestListView.as_view(), name="api-unlink-requests"),
+    path("links", links.LinkListView.as_view(), name="api-links"),
+    path("links/approvals", links.ApprovalListView.as_view(), name="api-link-approvals"),
+    path("links/<int:link_id>/unlink", links.LinkUnlinkView.as_view(), name="api-link-unlink"),
+    path("links/<int:link_id>/approve", links.LinkApproveView.as_view(), name="api-link-approve"),
+    path("links/<int:link_id>/refuse", links.LinkRefuseView.as_view(), name="api-link-refuse"),
+    path("unlink-requests", links.UnlinkRequestListView.as_view(), name="api-unlink-requests"),
     path(
         "unlink-requests/<int:request_id>/approve",
-        pairing.UnlinkRequestApproveView.as_view(),
+        links.UnlinkRequestApproveView.as_view(),
         name="api-unlink-request-approve",
     ),
     path(
         "unlink-requests/<int:request_id>/decline",
-        pairing.UnlinkRequestDeclineView.as_view(),
+        links.UnlinkRequestDeclineView.as_view(),
         name="api-unlink-request-decline",
     ),
     path(
         "unlink-requests/<int:request_id>/cancel",
-        pairing.UnlinkRequestCancelView.as_view(),
+        links.UnlinkRequestCancelView.as_view(),
         name="api-unlink-request-cancel",
     ),
 ]

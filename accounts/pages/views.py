@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import InvitationStatus, LinkStatus, PairingInvitation
-from accounts.pairing import guardians, unlinking
+from accounts.pairing import guardians, lookup, unlinking
 from accounts.pairing import services as pairing
 from accounts.pairing.selectors import (
     invitation_for_parent,
@@ -76,6 +76,8 @@ def _throttled(request: HttpRequest, exc: TooManyAttempts) -> HttpResponse:
         {
             "minutes": max(1, math.ceil(exc.retry_after / 60)),
             "retry_at": timezone.localtime(retry_at, request.user.tz),
+            "network": exc.scope == lookup.ADDRESS_SCOPE,
+            "message": lookup.pairing_throttled_message(exc=exc),
         },
         status=429,
     )
@@ -252,11 +254,11 @@ def pair_enter_code(request: HttpRequest) -> HttpResponse:
     if not user.is_teen:
         own = None
         if request.method == "POST" and form.is_valid():
-            own = pairing.pairing_invitation_own(user=user, code=form.cleaned_data["code"])
+            own = lookup.pairing_invitation_own(user=user, code=form.cleaned_data["code"])
         return _not_a_teen(request, own=own)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = pairing.pairing_invitation_lookup(
+            invitation = lookup.pairing_invitation_lookup(
                 user=user, client_address=client_address(request), code=form.cleaned_data["code"]
             )
         except TooManyAttempts as exc:
@@ -276,9 +278,9 @@ def pair_by_token(request: HttpRequest, token: str) -> HttpResponse:
     """Where the QR code leads. Not signed in: sign in or sign up first, then back here."""
     user = request.user
     if not user.is_teen:
-        return _not_a_teen(request, own=pairing.pairing_invitation_own(user=user, token=token))
+        return _not_a_teen(request, own=lookup.pairing_invitation_own(user=user, token=token))
     try:
-        invitation = pairing.pairing_invitation_lookup(
+        invitation = lookup.pairing_invitation_lookup(
             user=user, client_address=client_address(request), token=token
         )
     except TooManyAttempts as exc:

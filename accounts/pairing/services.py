@@ -1,4 +1,6 @@
-"""Pairing and unlinking: every rule of DESIGN.md's "Pairing" and "Unlinking" sections.
+"""Pairing: a parent's invitation (QR code and short code), the teen finding it, and the teen's
+answer. A second guardian's approval is `accounts.pairing.guardians`; unlinking and the end of
+supervision at 18 are `accounts.pairing.unlinking` (the layers: docs/architecture.md).
 
 Pages, the API, the admin and the periodic tasks all call these functions, so each rule has one
 home. Writes are atomic, audited (`controls.audit.audit_record`) and notify the people concerned
@@ -34,11 +36,7 @@ from accounts.models import (
     User,
 )
 from accounts.pairing.throttle import (
-    attempt_begin,
     attempt_counters_prune,
-    attempt_key,
-    attempt_refund,
-    client_address_key,
 )
 from controls.audit import audit_record
 from controls.models import NotificationKind
@@ -134,11 +132,11 @@ def normalize_code(raw: str) -> str | None:
     return cleaned
 
 
-def _token_hash(token: str) -> str:
+def invitation_token_hash(token: str) -> str:
     return keyed_hash(token, purpose="pairing-token")
 
 
-def _code_hash(code: str) -> str:
+def invitation_code_hash(code: str) -> str:
     return keyed_hash(code, purpose="pairing-code")
 
 
@@ -197,8 +195,8 @@ def pairing_invitation_create(
             with transaction.atomic():
                 invitation = PairingInvitation.objects.create(
                     parent=parent,
-                    token_hash=_token_hash(token),
-                    code_hash=_code_hash(code),
+                    token_hash=invitation_token_hash(token),
+                    code_hash=invitation_code_hash(code),
                     sealed=_seal(token, code),
                     created_at=now,
                     expires_at=expires_at,
@@ -251,70 +249,6 @@ def pairing_invitations_expire(*, now: datetime | None = None) -> int:
     ).update(status=InvitationStatus.EXPIRED, sealed="")
     attempt_counters_prune(now=now)
     return expired
-
-
-# --- Finding an invitation (teen side) ---------------------------------------------------------
-
-
-def _usable_invitation(
-    *, token: str | None, code: str | None, now: datetime
-) -> PairingInvitation | None:
-    invitations = PairingInvitation.objects.select_related("parent").filter(
-        status=InvitationStatus.PENDING, expires_at__gt=now
-    )
-    if token:
-        return invitations.filter(token_hash=_token_hash(token)).first()
-    if code:
-        normalized = normalize_code(code)
-        if normalized is None:
-            return None
-        return invitations.filter(code_hash=_code_hash(normalized)).first()
-    return None
-
-
-def pairing_invitation_own(
-    *, user: User, token: str | None = None, code: str | None = None
-) -> PairingInvitation | None:
-    """The user's own invitation behind this token/code, if any: lets us tell a parent who opened
-    their own QR code what to do. Only ever matches the user's own invitations, so it is no
-    oracle for anybody else's."""
-    if token:
-        found = PairingInvitation.objects.filter(parent=user, token_hash=_token_hash(token))
-    elif code and (normalized := normalize_code(code)):
-        found = PairingInvitation.objects.filter(parent=user, code_hash=_code_hash(normalized))
-    else:
-        return None
-    return found.order_by("-created_at").first()
-
-
-def pairing_invitation_lookup(
-    *,
-    user: User,
-    client_address: str,
-    token: str | None = None,
-    code: str | None = None,
-    now: datetime | None = None,
-) -> PairingInvitation:
-    """The open invitation behind a QR token or a typed code, for a teen to answer.
-
-    Every failure counts against the account and the client address in the database (shared by
-    all processes); past the limit this raises `accounts.pairing.throttle.TooManyAttempts` before
-    looking.
-    Wrong, expired, revoked and used all raise the same `InvitationUnavailable`.
-    """
-    now = now or timezone.now()
-    if not user.is_teen:
-        raise NotAllowed(NOT_A_TEEN_MESSAGE)
-    keys = (
-        attempt_key(scope="pairing:account", value=str(user.pk)),
-        attempt_key(scope="pairing:address", value=client_address_key(client_address)),
-    )
-    attempt = attempt_begin(keys=keys, now=now)
-    invitation = _usable_invitation(token=token, code=code, now=now)
-    if invitation is None:
-        raise InvitationUnavailable()
-    attempt_refund(attempt=attempt)
-    return invitation
 
 
 # --- The teen's answer ---------------------------------------------------------------------------

@@ -29,17 +29,22 @@ BUCKET = timedelta(minutes=1)
 
 
 class TooManyAttempts(Exception):
-    """Raised when a key has used up its failures; `retry_after` is in whole seconds."""
+    """Raised when a key has used up its failures; `retry_after` is in whole seconds and `scope`
+    names the limit that said no (the first key over its limit, in the order given), so the
+    message can fit the case."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, *, scope: str = "") -> None:
         super().__init__("Too many failed attempts.")
         self.retry_after = retry_after
+        self.scope = scope
 
 
 @dataclass(frozen=True)
 class AttemptKey:
     scope: str
     key_hash: str
+    # This key's own number of failures allowed per window; None: the `limit` of attempt_begin.
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +55,11 @@ class Attempt:
     bucket: datetime
 
 
-def attempt_key(*, scope: str, value: str) -> AttemptKey:
+def attempt_key(*, scope: str, value: str, limit: int | None = None) -> AttemptKey:
     # Hashed like every other secret-ish value: the table reveals neither accounts nor addresses.
-    return AttemptKey(scope=scope, key_hash=keyed_hash(value, purpose=f"attempt:{scope}"))
+    return AttemptKey(
+        scope=scope, key_hash=keyed_hash(value, purpose=f"attempt:{scope}"), limit=limit
+    )
 
 
 def client_address_key(address: str) -> str:
@@ -132,21 +139,23 @@ def attempt_begin(
     now: datetime | None = None,
 ) -> Attempt:
     """Count one attempt against every key; raise `TooManyAttempts` (counting nothing) when any
-    key already has `limit` failures in the window."""
+    key already has its limit of failures in the window (the key's own `limit`, else `limit`)."""
     limit = limit or settings.PAIRING_MAX_FAILURES
     window = window or timedelta(minutes=settings.PAIRING_FAILURE_WINDOW_MINUTES)
     now = now or timezone.now()
     attempt = Attempt(keys=keys, bucket=_bucket_start(now))
     for key in keys:
         _increment(key, attempt.bucket)
-    over = [key for key in keys if _total(key, now=now, window=window) > limit]
+    over = [key for key in keys if _total(key, now=now, window=window) > (key.limit or limit)]
     if over:
         attempt_refund(attempt=attempt)
         waits = [
-            _seconds_until_free(_buckets(key, now=now, window=window), limit, now, window)
+            _seconds_until_free(
+                _buckets(key, now=now, window=window), key.limit or limit, now, window
+            )
             for key in over
         ]
-        raise TooManyAttempts(retry_after=max(waits))
+        raise TooManyAttempts(retry_after=max(waits), scope=over[0].scope)
     return attempt
 
 

@@ -15,14 +15,13 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,9 +32,9 @@ from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import Audience, DomainMode, DowntimeWindow
 from controls.models import LikedVideosAudience as Liked
-from controls.rules import downtime, services
+from controls.rules import services
 from controls.rules.bounds import band_for_teen
-from controls.rules.describe import WEEKDAY_KEYS, history_entry, window_text
+from controls.rules.describe import WEEKDAY_KEYS, history_entry
 from controls.rules.selectors import rules_ensure_for_teen
 
 HISTORY_MAX = 200
@@ -245,7 +244,7 @@ def _governance(rules) -> dict[str, Any]:
     return {"version": rules.version, "unlink_needs_approval": rules.unlink_needs_approval}
 
 
-def _window(window: DowntimeWindow) -> dict[str, Any]:
+def window_shape(window: DowntimeWindow) -> dict[str, Any]:
     return {
         "id": window.pk,
         "name": window.name,
@@ -269,14 +268,14 @@ def _service_errors(exc: DjangoValidationError) -> ValidationError:
     )
 
 
-def _call(service, **kwargs):
+def service_call(service, **kwargs):
     try:
         return service(**kwargs)
     except DjangoValidationError as exc:
         raise _service_errors(exc) from None
 
 
-def _valid(serializer_class, request: Request, *, partial: bool = False) -> dict[str, Any]:
+def input_valid(serializer_class, request: Request, *, partial: bool = False) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -319,7 +318,7 @@ class TeenRulesView(APIView):
                 "version": rules.version,
                 "time_zone": teen.time_zone,
                 "screen_time": _screen_time(rules),
-                "downtime_windows": [_window(window) for window in windows],
+                "downtime_windows": [window_shape(window) for window in windows],
                 "browsing": _browsing(rules),
                 "privacy": _privacy(rules, teen),
                 "governance": _governance(rules),
@@ -334,8 +333,8 @@ def _read(request: Request, teen_id: int, shape) -> Response:
 
 def _write(request: Request, teen_id: int, serializer_class, save, shape) -> Response:
     teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
-    data = _valid(serializer_class, request, partial=True)
-    change = _call(save, actor=request.user, teen=teen, changes=data)
+    data = input_valid(serializer_class, request, partial=True)
+    change = service_call(save, actor=request.user, teen=teen, changes=data)
     return Response({**shape(change.rules, teen), "changes": change.lines})
 
 
@@ -423,111 +422,6 @@ class GovernanceView(APIView):
             _governance_update,
             lambda rules, teen: _governance(rules),
         )
-
-
-def _window_values(data: dict[str, Any], current: DowntimeWindow | None = None) -> dict:
-    values = {}
-    if current is not None:
-        values = {
-            "name": current.name,
-            "weekdays": current.weekday_list(),
-            "start": current.start,
-            "end": current.end,
-        }
-    if "weekdays" in data:
-        data = {**data, "weekdays": [WEEKDAY_KEYS.index(key) for key in data["weekdays"]]}
-    return {**values, **data}
-
-
-class DowntimeWindowListView(APIView):
-    @extend_schema(
-        summary="A teen's downtime windows",
-        parameters=[TEEN_ID],
-        responses={200: DowntimeWindowSerializer(many=True), **READ_ERRORS},
-        tags=["rules"],
-    )
-    def get(self, request: Request, teen_id: int) -> Response:
-        teen = teen_for_viewer(user=request.user, teen_id=teen_id)
-        return Response([_window(w) for w in DowntimeWindow.objects.filter(teen=teen)])
-
-    @extend_schema(
-        summary="Add a downtime window (guardians)",
-        parameters=[TEEN_ID],
-        request=DowntimeWindowSerializer,
-        responses={201: DowntimeWindowSavedSerializer, **WRITE_ERRORS},
-        tags=["rules"],
-    )
-    def post(self, request: Request, teen_id: int) -> Response:
-        teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
-        data = _window_values(_valid(DowntimeWindowSerializer, request))
-        window = _call(downtime.downtime_window_create, actor=request.user, teen=teen, **data)
-        shape = _window(window)
-        text = window_text(
-            name=window.name, weekdays=window.weekday_list(), start=window.start, end=window.end
-        )
-        return Response(
-            {**shape, "changes": [f"New downtime: {text}"]}, status=status.HTTP_201_CREATED
-        )
-
-
-class DowntimeWindowDetailView(APIView):
-    def _window_for_viewer(self, request: Request, teen_id: int, window_id: int):
-        teen = teen_for_viewer(user=request.user, teen_id=teen_id)
-        return get_object_or_404(DowntimeWindow, pk=window_id, teen=teen)
-
-    def _window_for_change(self, request: Request, teen_id: int, window_id: int):
-        teen = teen_for_rule_change(user=request.user, teen_id=teen_id)
-        return get_object_or_404(
-            DowntimeWindow.objects.select_related("teen"), pk=window_id, teen=teen
-        )
-
-    def _update(self, request: Request, teen_id: int, window_id: int, *, partial: bool):
-        window = self._window_for_change(request, teen_id, window_id)
-        data = _window_values(_valid(DowntimeWindowSerializer, request, partial=partial), window)
-        change = _call(downtime.downtime_window_update, actor=request.user, window=window, **data)
-        window.refresh_from_db()
-        return Response({**_window(window), "changes": change.lines})
-
-    @extend_schema(
-        summary="One downtime window",
-        parameters=[TEEN_ID],
-        responses={200: DowntimeWindowSerializer, **READ_ERRORS},
-        tags=["rules"],
-    )
-    def get(self, request: Request, teen_id: int, window_id: int) -> Response:
-        return Response(_window(self._window_for_viewer(request, teen_id, window_id)))
-
-    @extend_schema(
-        summary="Replace a downtime window (guardians)",
-        parameters=[TEEN_ID],
-        request=DowntimeWindowSerializer,
-        responses={200: DowntimeWindowSavedSerializer, **WRITE_ERRORS},
-        tags=["rules"],
-    )
-    def put(self, request: Request, teen_id: int, window_id: int) -> Response:
-        return self._update(request, teen_id, window_id, partial=False)
-
-    @extend_schema(
-        summary="Change a downtime window (guardians)",
-        parameters=[TEEN_ID],
-        request=DowntimeWindowSerializer,
-        responses={200: DowntimeWindowSavedSerializer, **WRITE_ERRORS},
-        tags=["rules"],
-    )
-    def patch(self, request: Request, teen_id: int, window_id: int) -> Response:
-        return self._update(request, teen_id, window_id, partial=True)
-
-    @extend_schema(
-        summary="Remove a downtime window (guardians)",
-        parameters=[TEEN_ID],
-        request=None,
-        responses={204: None, **WRITE_ERRORS},
-        tags=["rules"],
-    )
-    def delete(self, request: Request, teen_id: int, window_id: int) -> Response:
-        window = self._window_for_change(request, teen_id, window_id)
-        downtime.downtime_window_delete(actor=request.user, window=window)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TeenPolicyView(APIView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from controls.api import rules
+from controls.api import downtime, rules
 
 urlpatterns = [
     path("teens/<int:teen_id>/rules", rules.TeenRulesView.as_view(), name="api-teen-rules"),
@@ -30,12 +30,12 @@ urlpatterns = [
     ),
     path(
         "teens/<int:teen_id>/downtime-windows",
-        rules.DowntimeWindowListView.as_view(),
+        downtime.DowntimeWindowListView.as_view(),
         name="api-teen-downtime-windows",
     ),
     path(
         "teens/<int:teen_id>/downtime-windows/<int:window_id>",
-        rules.DowntimeWindowDetailView.as_view(),
+        downtime.DowntimeWindowDetailView.as_view(),
         name="api-teen-downtime-window",
     ),
     path("teens/<int:teen_id>/policy", rules.TeenPolicyView.as_view(), name="api-teen-policy"),

@@ -24,8 +24,9 @@ the policy's `version`, so a device holding the change channel hears of a guardi
 denial included, within a second, and reads its requests again.
 
 Cache misses fall back to the database, so a lost or flushed cache costs queries, never
-correctness. The answer is always the one
-`controls.effective.selectors.effective_policy_for_teen` gives.
+correctness; an unreachable Redis is a miss too (`familypairing.cache.FailSoftRedisCache`: reads
+miss, writes and bumps are skipped), so the device API keeps answering through an outage. The
+answer is always the one `controls.effective.selectors.effective_policy_for_teen` gives.
 """
 
 from __future__ import annotations

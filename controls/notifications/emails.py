@@ -27,6 +27,8 @@ def send_templated_email(*, to: str, subject: str, template: str, context: dict)
 EMAIL_RETRY = {
     "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
     "retry_backoff": 30,
-    "retry_backoff_max": 1800,
+    # Below the broker's visibility timeout (see settings), or Redis would hand a retry that is
+    # merely waiting to a second worker.
+    "retry_backoff_max": settings.CELERY_RETRY_BACKOFF_MAX,
     "max_retries": 6,
 }

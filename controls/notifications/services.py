@@ -14,6 +14,7 @@ from django.utils import timezone
 from controls.models import Notification, NotificationKind
 from controls.notifications.delivery import mute_window_end
 from controls.notifications.tasks import notification_send_email
+from familypairing.enqueue import enqueue_on_commit
 
 
 def notify(
@@ -49,7 +50,7 @@ def notify(
             raise
         return None
     if deliver_at <= now:
-        transaction.on_commit(lambda: notification_send_email.delay(notification.pk))
+        enqueue_on_commit(notification_send_email, notification.pk)
     return notification
 
 

@@ -39,6 +39,7 @@ from controls.rules.describe import (
 )
 from controls.rules.domains import display_domain
 from controls.rules.selectors import rules_ensure_for_teen
+from controls.rules.services import PRIVACY_FIELDS
 from controls.time_requests.selectors import pending_time_request_counts
 from controls.wording import minutes_short
 
@@ -100,16 +101,7 @@ def _rules_context(teen) -> dict[str, Any]:
 
 
 def _privacy_rows(rules) -> list[tuple[str, str]]:
-    names = [
-        "private_account",
-        "suggest_account",
-        "direct_messages",
-        "live_streaming",
-        "comments",
-        "liked_videos",
-        "duet_stitch",
-        "downloads",
-    ]
+    names = [name for name in PRIVACY_FIELDS if not name.startswith("mute_")]
     rows = [(FIELD_LABELS[name], value_text(name, getattr(rules, name))) for name in names]
     if rules.mute_start and rules.mute_end:
         mute = f"{rules.mute_start:%H:%M}–{rules.mute_end:%H:%M}"

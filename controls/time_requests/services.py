@@ -37,6 +37,7 @@ from controls.models import (
 from controls.notifications.services import notify
 from controls.time_requests.tasks import time_request_send_email
 from controls.wording import clock, minutes_spoken
+from familypairing.enqueue import enqueue_on_commit
 
 REQUEST_MINUTES = (15, 30, 60)
 REASON_MAX_LENGTH = 200
@@ -197,7 +198,7 @@ def _send_request_email_instead(*, notification: Notification, time_request: Tim
     Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
-    transaction.on_commit(lambda: time_request_send_email.delay(notification.pk, time_request.pk))
+    enqueue_on_commit(time_request_send_email, notification.pk, time_request.pk)
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from controls.effective.cache import (
@@ -54,6 +54,7 @@ from controls.usage.events import (
     event_time_errors,
     usage_retention,
 )
+from familypairing.enqueue import enqueue_on_commit
 
 
 @dataclass
@@ -172,8 +173,7 @@ def usage_record_batch(
         after=today[1],
         state=today[2],
     ):
-        teen_id = teen.pk
-        transaction.on_commit(lambda: teen_day_enforce.delay(teen_id))
+        enqueue_on_commit(teen_day_enforce, teen.pk)
         result.enforcement_queued = True
     return result
 

@@ -134,10 +134,13 @@ def test_the_pairing_limit_follows_the_address_across_accounts(invitation):
     from tests.factories import TeenFactory
 
     _, secrets = invitation
-    for _ in range(5):
-        _enter_code(_teen_client(TeenFactory()), _wrong_code(secrets.code))
+    for _ in range(10):  # ten accounts, each stopping at its own five: 50, the address limit
+        client = _teen_client(TeenFactory())
+        for _ in range(5):
+            assert _enter_code(client, _wrong_code(secrets.code)).status_code == 400
     response = _enter_code(_teen_client(TeenFactory()), _wrong_code(secrets.code))
     assert response.status_code == 429
+    assert "this network" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ process (each web worker, the pages and the API) shares the same count."""
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,10 @@ pytestmark = pytest.mark.django_db
 
 WRONG = "ABCDEFGH"
 NOW = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)
+
+
+def _text(response) -> str:
+    return html.unescape(response.content.decode())
 
 
 def _wrong(client, *, address: str = "203.0.113.7"):
@@ -56,13 +61,28 @@ def test_it_answers_429_with_retry_after_after_five_wrong_codes(client, uma):
 
 @time_machine.travel(NOW, tick=False)
 def test_even_the_right_code_is_refused_while_blocked(client, alice, uma):
+    """The typing teen stays blocked for codes: the limit is checked before the code."""
     _, secrets = pairing_invitation_create(parent=alice)
     client.force_login(uma)
     for _ in range(5):
         _wrong(client)
     response = client.post(reverse("pair_enter_code"), {"code": secrets.code})
     assert response.status_code == 429
-    assert client.get(f"/pair/{secrets.token}").status_code == 429
+    assert not GuardianLink.objects.filter(teen=uma).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_blocked_teen_can_still_scan_the_qr_code(client, alice, uma):
+    """A 256-bit token is not a guess: the QR link works, and is what the page suggests."""
+    _, secrets = pairing_invitation_create(parent=alice)
+    client.force_login(uma)
+    for _ in range(5):
+        _wrong(client)
+    page = _text(_wrong(client))
+    assert "You've tried too many codes" in page and "scan the QR code" in page
+    assert "fresh code" in page and "this network" not in page
+    response = client.get(f"/pair/{secrets.token}", REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 302 and response["Location"].startswith("/pair/confirm/")
 
 
 def test_it_lets_the_teen_try_again_after_the_window(client, alice, uma):
@@ -118,12 +138,138 @@ def test_a_fresh_process_with_the_same_account_is_still_blocked(uma):
 
 @time_machine.travel(NOW, tick=False)
 def test_one_address_is_limited_across_accounts(client):
-    for _ in range(5):
+    """Ten accounts' worth of typos (50 by default) trip the address, for every account there."""
+    for _ in range(10):
         client.force_login(TeenFactory())
-        _wrong(client, address="192.0.2.55")
+        for _ in range(5):
+            assert _wrong(client, address="192.0.2.55").status_code == 400
     client.force_login(TeenFactory())
-    assert _wrong(client, address="192.0.2.55").status_code == 429
+    response = _wrong(client, address="192.0.2.55")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) == 15 * 60 - 30
     assert _wrong(client, address="192.0.2.56").status_code == 400
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_address_limit_comes_from_settings(settings, client):
+    settings.PAIRING_MAX_FAILURES_PER_ADDRESS = 7
+    for _ in range(7):
+        client.force_login(TeenFactory())
+        assert _wrong(client, address="192.0.2.60").status_code == 400
+    client.force_login(TeenFactory())
+    assert _wrong(client, address="192.0.2.60").status_code == 429
+
+
+# --- A household behind one address ----------------------------------------------------------
+
+HOME = "198.51.100.20"
+
+
+@pytest.fixture
+def typos_at_home(client):
+    """A teen at home typed five wrong codes: their own account is blocked."""
+    typist = TeenFactory(email="typist@example.com")
+    client.force_login(typist)
+    for _ in range(5):
+        assert _wrong(client, address=HOME).status_code == 400
+    assert _wrong(client, address=HOME).status_code == 429
+    return typist
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_sibling_with_a_valid_qr_link_reaches_the_confirmation_page(typos_at_home, alice):
+    _, secrets = pairing_invitation_create(parent=alice)
+    sibling = Client(REMOTE_ADDR=HOME)
+    sibling.force_login(TeenFactory(email="sibling@example.com"))
+    response = sibling.get(f"/pair/{secrets.token}", follow=True)
+    assert response.status_code == 200
+    page = _text(response)
+    assert "Accept" in page and "Alice" in page
+    assert "Too many" not in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_sibling_typing_the_right_code_links(typos_at_home, alice):
+    _, secrets = pairing_invitation_create(parent=alice)
+    sibling_user = TeenFactory(email="sibling@example.com")
+    sibling = Client(REMOTE_ADDR=HOME)
+    sibling.force_login(sibling_user)
+    response = sibling.post(reverse("pair_enter_code"), {"code": secrets.code})
+    assert response.status_code == 302
+    sibling.post(response["Location"], {"answer": "accept"})
+    assert GuardianLink.objects.filter(teen=sibling_user, parent=alice).exists()
+    assert not GuardianLink.objects.filter(teen=typos_at_home).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_typing_teen_stays_blocked_while_the_sibling_pairs(client, typos_at_home, alice):
+    _, secrets = pairing_invitation_create(parent=alice)
+    client.force_login(typos_at_home)
+    response = client.post(reverse("pair_enter_code"), {"code": secrets.code}, REMOTE_ADDR=HOME)
+    assert response.status_code == 429
+    assert _wrong(client, address="192.0.2.99").status_code == 429  # from anywhere
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_throttled_network_gets_a_message_about_the_network(settings, client, alice):
+    settings.PAIRING_MAX_FAILURES_PER_ADDRESS = 6
+    for _ in range(3):
+        client.force_login(TeenFactory())
+        _wrong(client, address=HOME)
+        _wrong(client, address=HOME)
+    _, secrets = pairing_invitation_create(parent=alice)
+    newcomer = TeenFactory()
+    client.force_login(newcomer)
+    response = _wrong(client, address=HOME)
+    assert response.status_code == 429
+    page = _text(response)
+    assert "Too many wrong codes on this network" in page
+    assert "You've tried too many codes" not in page
+    # The right code typed here waits too (or the limit would slow no guesser), and the page
+    # points at what always works: the QR code, which does.
+    refused = client.post(reverse("pair_enter_code"), {"code": secrets.code}, REMOTE_ADDR=HOME)
+    assert refused.status_code == 429 and "QR code" in _text(refused)
+    scanned = client.get(f"/pair/{secrets.token}", REMOTE_ADDR=HOME, follow=True)
+    assert scanned.status_code == 200 and "Accept" in _text(scanned)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_qr_links_never_count_or_trip_a_limit(client, alice, uma):
+    client.force_login(uma)
+    for _ in range(20):  # old links, opened again and again
+        assert client.get("/pair/" + "x" * 43, REMOTE_ADDR=HOME).status_code == 400
+    assert not AttemptCounter.objects.filter(count__gt=0).exists()
+    assert _wrong(client, address=HOME).status_code == 400
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_api_gives_each_case_its_message_with_retry_after(settings, client, alice, uma):
+    _, secrets = pairing_invitation_create(parent=alice)
+    client.force_login(uma)
+    for _ in range(5):
+        _wrong_api(client, address=HOME)
+    blocked = _wrong_api(client, address=HOME)
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) == 15 * 60 - 30
+    assert "You've tried too many codes" in blocked.json()["detail"]
+    settings.PAIRING_MAX_FAILURES_PER_ADDRESS = 5
+    sibling = TeenFactory()
+    client.force_login(sibling)
+    network = client.post(
+        "/api/v1/pairing/lookup",
+        {"code": secrets.code},
+        content_type="application/json",
+        REMOTE_ADDR=HOME,
+    )
+    assert network.status_code == 429 and int(network["Retry-After"]) > 0
+    assert "this network" in network.json()["detail"]
+    accepted = client.post(
+        "/api/v1/pairing/accept",
+        {"token": secrets.token},
+        content_type="application/json",
+        REMOTE_ADDR=HOME,
+    )
+    assert accepted.status_code == 201
+    assert GuardianLink.objects.filter(teen=sibling, parent=alice).exists()
 
 
 @time_machine.travel(NOW, tick=False)

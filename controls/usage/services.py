@@ -43,7 +43,6 @@ from controls.usage.booking import (
     book_in_one_statement,
     book_in_steps,
     booking_pieces,
-    piece_sums,
     stored_overlaps,
 )
 from controls.usage.events import (
@@ -115,8 +114,9 @@ def usage_record_batch(
     teen = device.teen
     postgres = connection.vendor == "postgresql"
     errors = [event_time_errors(event, now=now) for event in events]
+    stored = []
     if not any(errors) and not postgres:  # (on PostgreSQL the booking statement checks)
-        errors = stored_overlaps(device=device, events=events)
+        errors, stored = stored_overlaps(device=device, events=events)
     if any(errors):
         raise UsageRejected("Some events are invalid; nothing was booked.", events=errors)
 
@@ -127,9 +127,11 @@ def usage_record_batch(
     context = usage_context(teen=teen, now=now, found=cached)
     inputs = context.inputs
     if unique:
-        pieces = booking_pieces(events=unique.values(), teen=teen, inputs=inputs)
+        # (On PostgreSQL the statement subtracts what stored events cover, so `stored` is
+        # empty there: the pieces then only leave out what the batch covers itself.)
+        pieces = booking_pieces(events=unique.values(), teen=teen, inputs=inputs, stored=stored)
         if postgres:
-            new_ids, totals = book_in_one_statement(
+            new_ids, totals, added = book_in_one_statement(
                 device=device,
                 events=list(unique.values()),
                 all_events=events,
@@ -138,7 +140,7 @@ def usage_record_batch(
                 now=now,
             )
         else:
-            new_ids, totals = book_in_steps(
+            new_ids, totals, added = book_in_steps(
                 device=device,
                 events=list(unique.values()),
                 pieces=pieces,
@@ -148,9 +150,8 @@ def usage_record_batch(
         if totals:
             # The teen's devices are told below, only if the policy's version moved.
             usage_changed(teen_id=teen.pk, publish=False)
-            added = piece_sums([piece for piece in pieces if piece[0] in new_ids])[1]
             result.days = {
-                local_date: (added[local_date][0], *totals[local_date]) for local_date in totals
+                local_date: (added.get(local_date, 0), *totals[local_date]) for local_date in totals
             }
         result.booked = [e for e in unique if e in new_ids]
         result.ignored = [e for e in unique if e not in new_ids]

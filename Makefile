@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in e-mails, QR codes and the demo sign-in line follow PORT unless SITE_URL is given.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 STAMP := $(VENV)/.installed
 
 .PHONY: run test venv lint format bench e2e fuzz clean
@@ -21,8 +23,8 @@ var:
 
 run: venv var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	DEBUG=1 PORT=$(PORT) SITE_URL='$(SITE_URL)' $(BIN)/python manage.py seed_demo
+	DEBUG=1 PORT=$(PORT) SITE_URL='$(SITE_URL)' PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -11,8 +11,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.time_zones import ZoneChange, zone_or_utc
+
 TEEN_MIN_AGE = 13
 ADULT_AGE = 18
+# How long a past change of time zone is still taken into account when reading instants: the
+# day around a change can last up to 49 hours (a hop of 25 hours westward), and a late usage
+# report from then must still be booked on the day it happened.
+TIME_ZONE_HISTORY = timedelta(days=3)
 
 
 def validate_time_zone(value: str) -> None:
@@ -57,7 +63,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(max_length=80)
     # Null only for operators created with createsuperuser; sign-up always asks for it.
     birth_date = models.DateField(null=True, blank=True)
+    # The zone the user's day is counted in now. A teen's own change waits (see
+    # accounts/profile.py): `pending_time_zone` from `time_zone_changes_at` (the start of their
+    # next day in the current zone); the last change stays known for a while as
+    # `previous_time_zone` until `time_zone_changed_at`, so the day around it is read the same
+    # way before and after the change is applied.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    pending_time_zone = models.CharField(max_length=64, blank=True, default="")
+    time_zone_changes_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    previous_time_zone = models.CharField(max_length=64, blank=True, default="")
+    time_zone_changed_at = models.DateTimeField(null=True, blank=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -81,11 +96,30 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name or self.email
 
     @property
-    def tz(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+    def tz(self) -> tzinfo:
+        """The user's time zone as it reads every instant: with a pending change, the current
+        zone until the change and the new one after; shortly after a change, the same history
+        (so a day, or a late usage report, from around the change is read as it was)."""
+        zone: tzinfo = zone_or_utc(self.time_zone)
+        changed_at = self.time_zone_changed_at
+        if (
+            self.previous_time_zone
+            and changed_at is not None
+            and changed_at > timezone.now() - TIME_ZONE_HISTORY
+        ):
+            zone = ZoneChange(zone_or_utc(self.previous_time_zone), zone, changed_at)
+        if self.pending_time_zone and self.time_zone_changes_at is not None:
+            zone = ZoneChange(zone, zone_or_utc(self.pending_time_zone), self.time_zone_changes_at)
+        return zone
+
+    @property
+    def time_zone_change_pending(self) -> bool:
+        return bool(self.pending_time_zone) and self.time_zone_changes_at is not None
+
+    def time_zone_change_due(self, now: datetime | None = None) -> bool:
+        return self.time_zone_change_pending and self.time_zone_changes_at <= (
+            now or timezone.now()
+        )
 
     def local_today(self) -> date:
         return timezone.now().astimezone(self.tz).date()

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from accounts.pairing.services import pairing_invitations_expire as expire
 from accounts.pairing.unlinking import links_end_at_18
+from accounts.profile import time_zone_changes_apply_due as apply_due
 
 
 @shared_task
@@ -22,3 +23,11 @@ def guardian_links_end_at_18() -> int:
     teen and each guardian once. Runs hourly so that each time zone's midnight is caught within
     the hour; ended links are no longer open, so a second run does nothing."""
     return links_end_at_18()
+
+
+@shared_task
+def time_zone_changes_apply_due() -> int:
+    """Store the new zone of every user whose pending change of time zone has come (their day is
+    already read in it from the change on: this only brings `time_zone` up to date). A second
+    run finds nothing."""
+    return apply_due()

@@ -9,6 +9,7 @@ from controls.models import (
     AuditEvent,
     DailyUsage,
     DayGrant,
+    DnsFeed,
     DowntimeWindow,
     EnforcementMark,
     Notification,
@@ -135,3 +136,14 @@ class WeeklyReportLogAdmin(ReadOnlyAdmin):
     list_display = ["week_start", "guardian", "sent_at"]
     search_fields = ["guardian__email"]
     list_select_related = ["guardian"]
+
+
+@admin.register(DnsFeed)
+class DnsFeedAdmin(ReadOnlyAdmin):
+    # No token, hash or sealed copy here: support never needs a live address. A guardian
+    # replaces or turns it off from the teen's Browsing tab.
+    list_display = ["teen", "created_by", "created_at", "revoked_at", "last_fetched_at"]
+    fields = ["teen", "created_by", "created_at", "revoked_at", "last_fetched_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["teen__email"]
+    list_select_related = ["teen", "created_by"]

@@ -16,9 +16,12 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that keep the device API's policy cache fresh, in every process.
-        # Inside ready(): the module imports models, which Django loads only after this app's
-        # config (a top-level import here would run before the app registry is ready).
+        # Inside ready(): these modules import models, which Django loads only after this app's
+        # config (a top-level import here would run before the app registry is ready). Both
+        # connect signals: the policy cache's invalidation, and a link's end turning off the
+        # filter address.
         from controls.effective import cache  # noqa: F401
+        from controls.feeds import services  # noqa: F401
 
         post_migrate.connect(
             _install_periodic_tasks, sender=self, dispatch_uid="install_periodic_tasks"

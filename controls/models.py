@@ -342,6 +342,7 @@ class NotificationKind(models.TextChoices):
     RULE_CHANGED = "rule_changed", "Rule changed by another guardian"
     ACCOUNT = "account", "Account"
     WEEKLY_REPORT = "weekly_report", "Weekly report"
+    TIME_ZONE_CHANGED = "time_zone_changed", "Time zone changed"
 
 
 class Notification(models.Model):
@@ -445,3 +446,45 @@ class WeeklyReportLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["guardian", "week_start"], name="weekly_report_once")
         ]
+
+
+class DnsFeed(models.Model):
+    """A subscription address for a home DNS filter (AdGuard Home, Pi-hole, dnsmasq, unbound):
+    `/feeds/<token>/<format>.txt` serves a teen's site rules with no sign-in, like a calendar
+    feed. The token is the only credential, so only its keyed hash is kept for look-ups, plus a
+    Fernet-sealed copy so the guardians' card can show the address again (wiped on revoke).
+    Rotating revokes the row and makes a new one: the old address stops at once."""
+
+    teen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dns_feeds"
+    )
+    token_hash = models.CharField(max_length=64, editable=False)
+    sealed = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="dns_feed_token_hash_unique"),
+            models.UniqueConstraint(
+                fields=["teen"],
+                condition=Q(revoked_at__isnull=True),
+                name="dns_feed_one_live_per_teen",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(sealed=""),
+                name="dns_feed_revoked_has_no_sealed_token",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "live"
+        return f"DNS feed {self.pk} for {self.teen_id} ({state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("accounts.api.device_urls")),
     path("", include("controls.api.urls")),
     path("", include("controls.api.request_urls")),
+    path("", include("controls.api.feed_urls")),
 ]

@@ -1,10 +1,14 @@
 """Keep the secrets that travel in URL paths out of the logs.
 
-A pairing QR link (`/pair/<token>`) and an e-mailed Approve / Deny link
-(`/requests/email/<token>/`) carry their secret in the path. Django logs the path of every 4xx
-and 5xx answer ("Forbidden: /pair/…", e.g. when an adult opens a live QR link) and runserver logs
-every request line, so those loggers pass their records through this filter, which replaces the
-secret with "[redacted]" before any handler writes it.
+A pairing QR link (`/pair/<token>`), an e-mailed Approve / Deny link (`/requests/email/<token>/`)
+and allauth's e-mail confirmation and password reset links (`/accounts/confirm-email/<key>/`,
+`/accounts/password/reset/key/<key>/`) carry their secret in the path of their first request
+(each then moves it into the session and redirects to a secret-free address); a home network
+filter's subscription (`/feeds/<token>/…`) carries it in every request, since a DNS filter can send
+no header. Django logs the path of every 4xx and 5xx answer ("Forbidden: /pair/…", e.g. when an
+adult opens a live QR link) and runserver logs every request line, so those loggers pass their
+records through this filter, which replaces the secret with "[redacted]" before any handler writes
+it. gunicorn's access log gets the same through familypairing.gunicorn_conf.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from __future__ import annotations
 import logging
 import re
 
-SECRET_IN_PATH = re.compile(r"(/pair/|/requests/email/)(?!confirm/)[^/\s?#\"']+")
+SECRET_IN_PATH = re.compile(
+    r"(/pair/|/requests/email/|/feeds/|/accounts/confirm-email/|/accounts/password/reset/key/)"
+    r"(?!confirm/)[^/\s?#\"']+"
+)
 
 
 def redact(text: str) -> str:

@@ -31,6 +31,10 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "controls.request_tasks.weekly_reports_send_due",
         {"minute": "0"},
     ),
+    "Apply time zone changes that have come": (
+        "accounts.tasks.time_zone_changes_apply_due",
+        {"minute": "*"},
+    ),
     "Expire pairing invitations": ("accounts.tasks.pairing_invitations_expire", {"minute": "*"}),
     # Hourly, not once a day: a teen turns 18 at their own local midnight, in any time zone.
     "End supervision when a teen turns 18": (

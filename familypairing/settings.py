@@ -281,6 +281,9 @@ if TESTING:
 # --- django-allauth ----------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.pages.forms.SignupForm"}
+# The product's sign-up fields and the under-13 refusal, shared by the sign-up page and the
+# headless API's sign-up input (allauth builds both on this class).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup_fields.SignupFieldsForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -304,6 +307,9 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Family Pairing"
+# The admin signs in through allauth (familypairing/admin_security.py); in production a staff
+# account must also have two-step verification before the admin opens.
+ADMIN_REQUIRE_MFA = envbool("ADMIN_REQUIRE_MFA", not DEBUG and not TESTING)
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_FRONTEND_URLS = {
@@ -311,6 +317,11 @@ HEADLESS_FRONTEND_URLS = {
     "account_reset_password_from_key": SITE_URL + "/accounts/password/reset/key/{key}/",
     "account_signup": SITE_URL + "/accounts/signup/",
 }
+# allauth's own OpenAPI specification of the headless API (/_allauth/openapi.json and .yaml), so
+# app makers can generate sign-in and sign-up too; browsable at /api/docs/auth/ in our Swagger UI.
+# No openapi.html: allauth's page loads Redoc from a CDN, which the strict CSP refuses.
+HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = None
 USERSESSIONS_TRACK_ACTIVITY = True
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (sign-in,
 # pairing codes) key on the client's address, so this must be right in production.
@@ -333,7 +344,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Family Pairing API",
     "DESCRIPTION": (
         "Parents and teens authenticate with their browser session or an allauth headless app "
-        "token (X-Session-Token); devices with `Authorization: Bearer <device token>`."
+        "token (X-Session-Token); devices with `Authorization: Bearer <device token>`.\n\n"
+        "Sign-up, sign-in, e-mail verification, two-step verification and app tokens are "
+        "allauth's headless API: its own OpenAPI specification is at "
+        "[/_allauth/openapi.json](/_allauth/openapi.json) "
+        "([YAML](/_allauth/openapi.yaml)), browsable at [/api/docs/auth/](/api/docs/auth/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

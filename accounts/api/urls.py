@@ -6,6 +6,11 @@ from accounts.api import links, pairing, views
 
 urlpatterns = [
     path("me", views.MeView.as_view(), name="api-me"),
+    path(
+        "teens/<int:teen_id>/time-zone-change/apply",
+        views.TeenTimeZoneApplyView.as_view(),
+        name="api-teen-time-zone-apply",
+    ),
     # Pairing: invitations (parent), the teen's answer, links, approvals and unlinking.
     path("pairing/invitations", pairing.InvitationListView.as_view(), name="api-invitations"),
     path(

@@ -175,7 +175,16 @@ def _link_changed(sender, instance: GuardianLink, **kwargs) -> None:
 
 
 # Fields of a user the cached lookup depends on (the teen is cached with the device).
-_TEEN_FIELDS = {"time_zone", "is_active", "birth_date", "display_name"}
+_TEEN_FIELDS = {
+    "time_zone",
+    "pending_time_zone",
+    "time_zone_changes_at",
+    "previous_time_zone",
+    "time_zone_changed_at",
+    "is_active",
+    "birth_date",
+    "display_name",
+}
 
 
 @receiver(post_save, sender=User, dispatch_uid="device_forget_on_teen_change")

@@ -36,6 +36,11 @@ urlpatterns = [
     ),
     path("family/teens/<int:teen_id>/unlink/", unlinking.guardian_unlink, name="guardian_unlink"),
     path(
+        "family/teens/<int:teen_id>/time-zone/apply/",
+        profile_views.teen_time_zone_apply,
+        name="teen_time_zone_apply",
+    ),
+    path(
         "family/unlink-requests/<int:request_id>/",
         unlinking.unlink_request_decide,
         name="unlink_request",

@@ -1,4 +1,7 @@
-"""Sending e-mail: one template pair (text + HTML) per message, always with a plain-text part."""
+"""Sending e-mail: one template pair (text + HTML) per message, always with a plain-text part.
+
+The text part and the subject are plain text, rendered without HTML escaping; the HTML part is
+escaped as every page is (`familypairing.mail`)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,15 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from familypairing.mail import plain_subject, render_plain_text
+
 
 def send_templated_email(*, to: str, subject: str, template: str, context: dict) -> None:
     context = {"SITE_URL": settings.SITE_URL, **context}
-    text = render_to_string(f"emails/{template}.txt", context)
+    text = render_plain_text(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(
-        subject=f"[Family Pairing] {subject}",
+        subject=plain_subject(f"[Family Pairing] {subject}"),
         body=text,
         to=[to],
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -16,6 +16,13 @@ urlpatterns = [
         views.time_request_answer,
         name="time_request_answer",
     ),
+    # An e-mailed Approve / Deny link: its token is moved into the session at once, and the
+    # answer is given on the token-free page (declared first: "confirm" is not a token).
+    path(
+        "requests/email/confirm/<int:time_request_id>/",
+        views.email_action_confirm,
+        name="time_request_email_confirm",
+    ),
     path("requests/email/<str:token>/", views.email_action, name="time_request_email_action"),
     path("teens/<int:teen_id>/grant-time/", views.teen_grant_time, name="teen_grant_time"),
     # Notification centre

@@ -34,7 +34,11 @@ from controls.notifications.selectors import (
     time_request_id_from,
 )
 from controls.notifications.services import notification_mark_read
-from controls.time_requests.email_actions import EmailActionRefused, email_action_resolve
+from controls.time_requests.email_actions import (
+    EmailActionRefused,
+    email_action_peek,
+    email_action_resolve,
+)
 from controls.time_requests.grants import day_grant_create
 from controls.time_requests.panel import time_requests_panel_context
 from controls.time_requests.selectors import time_request_for_user
@@ -218,22 +222,70 @@ def teen_grant_time(request: HttpRequest, teen_id: int) -> HttpResponse:
     return redirect(_safe_next(request, "/dashboard/"))
 
 
-@login_required
+# Tokens of the Approve / Deny links this browser opened, by request id (the latest link opened
+# for a request wins); a few at most.
+EMAIL_ACTION_SESSION_KEY = "email_action_tokens"
+EMAIL_ACTIONS_KEPT = 5
+
+
+def _email_action_refused(request: HttpRequest, refused: EmailActionRefused) -> HttpResponse:
+    return render(
+        request,
+        "controls/requests/email_action_refused.html",
+        {"message": refused.message, "time_request": refused.time_request},
+        status=refused.status,
+    )
+
+
 def email_action(request: HttpRequest, token: str) -> HttpResponse:
-    """An Approve / Deny link from an e-mail: GET shows the answer with one button, POST
-    gives it. Refused links get a page that says why."""
+    """Where an Approve / Deny link from an e-mail lands. The token is in this one URL only: it
+    goes into the session and the browser moves on to a token-free address (as a QR pairing
+    link does), so access logs, the address bar, the history and a Referer never carry it again.
+    Not signed in: the sign-in comes after, on the token-free address, and the session keeps the
+    token through it."""
+    try:
+        time_request_id, _ = email_action_peek(token=token)
+    except EmailActionRefused as refused:
+        return _email_action_refused(request, refused)
+    stashed = {
+        key: value
+        for key, value in request.session.get(EMAIL_ACTION_SESSION_KEY, {}).items()
+        if key != str(time_request_id)
+    }
+    stashed[str(time_request_id)] = token
+    request.session[EMAIL_ACTION_SESSION_KEY] = dict(list(stashed.items())[-EMAIL_ACTIONS_KEPT:])
+    return redirect("time_request_email_confirm", time_request_id)
+
+
+@login_required
+def email_action_confirm(request: HttpRequest, time_request_id: int) -> HttpResponse:
+    """The answer an e-mailed link stands for, with one button to give it: GET shows it (and
+    changes nothing, so mail scanners do no harm), POST gives it. The link itself stays a
+    shortcut, never a credential: `email_action_resolve` checks the signed-in guardian."""
+    token = request.session.get(EMAIL_ACTION_SESSION_KEY, {}).get(str(time_request_id))
+    if token is None:
+        return _email_action_refused(
+            request,
+            EmailActionRefused(
+                "Open the Approve or Deny link from your e-mail again, or answer from your "
+                "notifications.",
+                status=404,
+            ),
+        )
     try:
         action = email_action_resolve(token=token, user=request.user)
     except EmailActionRefused as refused:
-        return render(
-            request,
-            "controls/requests/email_action_refused.html",
-            {"message": refused.message, "time_request": refused.time_request},
-            status=refused.status,
-        )
+        return _email_action_refused(request, refused)
     time_request = action.time_request
     error = ""
-    if request.method == "POST":
+    status = 200
+    if request.method == "POST" and request.POST.get("answer", action.action) != action.action:
+        # Both links of one request opened in two tabs: the page is for the one opened first,
+        # the session holds the other. Say so rather than give the answer the guardian did not
+        # see.
+        error = "You opened the other link of this e-mail since. Check the answer and confirm."
+        status = 409
+    elif request.method == "POST":
         try:
             if action.action == "approve":
                 time_request_approve(time_request=time_request, guardian=request.user)
@@ -247,6 +299,7 @@ def email_action(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, f"Declined. {time_request.teen.display_name} is told.")
         except ValidationError as exc:
             error = _first_error(exc)
+            status = 400
         else:
             return redirect("time_request_detail", time_request.pk)
     return render(
@@ -259,7 +312,7 @@ def email_action(request: HttpRequest, token: str) -> HttpResponse:
             "asked": minutes_spoken(time_request.minutes),
             "error": error,
         },
-        status=400 if error else 200,
+        status=status,
     )
 
 

@@ -27,6 +27,7 @@ from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
 from controls.models import WEEKDAY_FIELDS, DowntimeWindow
 from controls.pages import forms
+from controls.pages.feeds import feed_card
 from controls.rules import downtime, services
 from controls.rules.bounds import band_for_teen
 from controls.rules.describe import (
@@ -120,6 +121,8 @@ def _teen_page(
     status: int = 200,
 ) -> HttpResponse:
     context = _rules_context(teen)
+    if tab == "browsing":  # only guardians reach this tab: the filter address is theirs
+        context["feed_card"] = feed_card(teen=teen)
     context.update(
         tab=tab,
         tabs=[(key, label, reverse(name, args=[teen.pk])) for key, label, name in TABS],

@@ -5,6 +5,13 @@ Accepted: `example.com`, `Example.COM.`, `https://www.example.com/path?q=1`, `b√
 IP addresses, single names without a dot, labels longer than 63 characters, names longer than
 253, anything with characters a host name cannot hold.
 
+A pasted address (with a scheme such as `https://`, or a path, query or fragment) stands for its
+whole site: `https://www.video.example/watch?v=1` becomes `video.example`, the registrable domain
+by the Public Suffix List (so `https://foo.github.io/x` stays `foo.github.io`, and
+`https://news.bbc.co.uk/` becomes `bbc.co.uk`). A bare name a parent types, such as
+`m.example.com`, is kept as typed: typing a subdomain is a deliberate choice. The list is the
+snapshot bundled with the `publicsuffixlist` package; nothing is fetched at run time.
+
 Meaning: `example.com` stands for that site and every address under it (the way home DNS filters
 read it); `*.example.com` for every address under it but not the site itself.
 """
@@ -17,6 +24,7 @@ from urllib.parse import urlsplit
 
 import idna
 from django.core.exceptions import ValidationError
+from publicsuffixlist import PublicSuffixList
 
 MAX_HOST_LENGTH = 253
 MAX_LABEL_LENGTH = 63
@@ -24,6 +32,27 @@ WILDCARD_PREFIX = "*."
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_PSL: PublicSuffixList | None = None
+
+
+def _psl() -> PublicSuffixList:
+    # Parsing the bundled list takes a few milliseconds: once per process, on first use.
+    global _PSL
+    if _PSL is None:
+        _PSL = PublicSuffixList()
+    return _PSL
+
+
+def is_pasted_address(text: str) -> bool:
+    """A URL copied from a browser, not a name typed on purpose: it has a scheme, or a path,
+    query or fragment after the host."""
+    return bool(_SCHEME.match(text)) or bool(re.search(r"[/?#]", text))
+
+
+def registrable_domain(host: str) -> str:
+    """The part of `host` one owner registered (`www.video.example` ‚Üí `video.example`); the
+    host itself when it is a public suffix or the list knows no more (e.g. `github.io`)."""
+    return _psl().privatesuffix(host) or host
 
 
 def _refuse(raw: str, why: str) -> ValidationError:
@@ -96,6 +125,8 @@ def normalise_domain(raw: str) -> str:
         raise _refuse(text, "the last part cannot be a number.")
     if len(host) > MAX_HOST_LENGTH:
         raise _refuse(text, f"a site name is at most {MAX_HOST_LENGTH} characters.")
+    if not wildcard and is_pasted_address(text):
+        host = registrable_domain(host)
     return WILDCARD_PREFIX + host if wildcard else host
 
 

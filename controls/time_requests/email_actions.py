@@ -45,6 +45,24 @@ class EmailAction:
     token: str
 
 
+def email_action_peek(*, token: str) -> tuple[int, str]:
+    """(request id, answer) of a correctly signed link, without deciding who may use it: what
+    the first request needs to move the token out of the address (see request_views.email_action).
+    EmailActionRefused for a link that is not ours."""
+    try:
+        payload = signing.loads(token, salt=SALT)
+        request_id, action = int(payload["r"]), payload["a"]
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise EmailActionRefused(
+            "This link is not valid. It may have been copied incompletely. "
+            "Open your notifications to answer instead.",
+            status=400,
+        ) from None
+    if action not in ACTIONS:
+        raise EmailActionRefused("This link is not valid.", status=400)
+    return request_id, action
+
+
 def email_action_resolve(*, token: str, user, now: datetime | None = None) -> EmailAction:
     """The request and answer a link stands for, if `user` may use it right now; otherwise
     EmailActionRefused with a message that says why in plain words."""

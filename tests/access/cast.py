@@ -130,6 +130,12 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     )
     cast.objects["notification"] = Notification.objects.filter(recipient=alice).latest("id")
 
+    # tom's home network filter address (a secret URL any filter may fetch).
+    from controls.feeds import dns_feed_create
+
+    feed = dns_feed_create(actor=alice, teen=tom)
+    cast.secrets.update(dns_feed_token=feed.token, dns_feed_format="adguard")
+
     # Unlinking tom from alice needs her approval: tom's unlink becomes a request.
     TeenRules.objects.filter(teen=tom).update(unlink_needs_approval=True)
     cast.objects["unlink_request"] = teen_unlink(link=link, teen=tom)
@@ -151,6 +157,7 @@ def family_state(cast: Cast) -> dict[str, list]:
         AuditEvent,
         DailyUsage,
         DayGrant,
+        DnsFeed,
         DowntimeWindow,
         Notification,
         NotificationPreference,
@@ -163,6 +170,7 @@ def family_state(cast: Cast) -> dict[str, list]:
     family = [cast.alice.pk, cast.tom.pk]
     device_fields = [f.name for f in Device._meta.concrete_fields if f.name != "last_seen_at"]
     user_fields = [f.name for f in User._meta.concrete_fields if f.name != "last_login"]
+    feed_fields = [f.name for f in DnsFeed._meta.concrete_fields if f.name != "last_fetched_at"]
 
     def rows(queryset, *fields) -> list:
         return list(queryset.order_by("pk").values_list(*fields))
@@ -184,4 +192,6 @@ def family_state(cast: Cast) -> dict[str, list]:
         "notifications": rows(Notification.objects.filter(recipient__in=family)),
         "preferences": rows(NotificationPreference.objects.filter(user__in=family)),
         "audit": rows(AuditEvent.objects.filter(teen=cast.tom)),
+        # Fetching the feed is not a change to the family: last_fetched_at is left out.
+        "dns_feeds": rows(DnsFeed.objects.filter(teen=cast.tom), *feed_fields),
     }

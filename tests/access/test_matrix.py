@@ -77,6 +77,7 @@ ARGUMENTS = {
     "time_request_email_action": {"token": "email_action_token"},
     "POST /api/v1/links/{link_id}/approve": {"link_id": "pending_link"},
     "POST /api/v1/links/{link_id}/refuse": {"link_id": "pending_link"},
+    "dns_feed": {"token": "dns_feed_token", "fmt": "dns_feed_format"},
 }
 
 # --- Bodies for POSTs (pages: form fields; API: JSON); an empty one otherwise ----------------
@@ -113,6 +114,7 @@ DATA: dict[str, dict] = {
     "downtime_delete": {},
     "time_request_answer": {"answer": "approve"},
     "device_rename": {"name": "Tom's old phone"},
+    "teen_dns_feed": {"action": "create"},
 }
 
 # --- The matrix ----------------------------------------------------------------------------------
@@ -133,12 +135,19 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "405   405   405   405   405   405   405   405"},
     "api-docs":                {"GET": "200   200   200   200   200   200   200   200",
                                 "POST": "405   405   405   405   405   405   405   405"},
+    "api-docs-auth":           {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
     "account_login":           {"GET": "200   302   302   302   302   302   200   200",
                                 "POST": "200   302   302   302   302   302   200   200"},
     "account_logout":          {"GET": "302   200   200   200   200   200   302   302",
                                 "POST": "302   302   302   302   302   302   302   302"},
     "account_inactive":        {"GET": "200   200   200   200   200   200   200   200",
                                 "POST": "405   405   405   405   405   405   405   405"},
+    # Where the e-mail confirmation link lands after its key moved into the session: without a
+    # link opened in this browser it says "expired or invalid" and confirms nothing.
+    "account_confirm_email_stashed":
+                               {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "404   404   404   404   404   404   404   404"},
     "account_signup":          {"GET": "200   302   302   302   302   302   200   200",
                                 "POST": "200   302   302   302   302   302   200   200"},
     "account_reauthenticate":  {"GET": "login 200   200   200   200   200   login login",
@@ -270,6 +279,13 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 405   405   405   405   405   login login"},
     "export_adguard":          {"GET": "login 200   404   200   404   404   login login",
                                 "POST": "login 405   405   405   405   405   login login"},
+    # The home network filter address: only the teen's guardians make, replace or revoke it;
+    # the feed itself is a secret URL a filter fetches with no session, so whoever holds the
+    # token reads the list (a wrong token is 404, tests/controls/test_feeds.py).
+    "teen_dns_feed":           {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "dns_feed":                {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
 
     # More time: the teen asks; the teen's guardians answer (the teen may only look); a teen
     # may not grant time to anyone (403 whoever the teen in the URL is).
@@ -281,10 +297,16 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 200   404   200   404   404   login login"},
     "time_request_answer":     {"GET": "login 405   405   405   405   405   login login",
                                 "POST": "login 302   404   403   404   404   login login"},
-    # The e-mailed Approve link is signed for alice: anyone else signed in is refused.
+    # The e-mailed Approve link moves its token into the session and on to the token-free page
+    # (anyone, signed in or not: the sign-in comes there). That page, without a link opened in
+    # this browser, is nothing; with alice's token it is hers alone
+    # (test_the_e_mailed_link_opens_for_its_guardian_only below).
     "time_request_email_action":
-                               {"GET": "login 200   403   403   403   403   login login",
-                                "POST": "login 302   403   403   403   403   login login"},
+                               {"GET": "302   302   302   302   302   302   302   302",
+                                "POST": "302   302   302   302   302   302   302   302"},
+    "time_request_email_confirm":
+                               {"GET": "login 404   404   404   404   404   login login",
+                                "POST": "login 404   404   404   404   404   login login"},
     "teen_grant_time":         {"GET": "login 405   405   405   405   405   login login",
                                 "POST": "login 302   404   403   403   404   login login"},
 
@@ -312,6 +334,9 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 400   400   400   400   400   login login"},
     "profile":                 {"GET": "login 200   200   200   200   200   login login",
                                 "POST": "login 400   400   400   400   400   login login"},
+    # A guardian applies the teen's pending change of time zone now; the teen cannot (403).
+    "teen_time_zone_apply":    {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
 }
 
 # API operations (people use an app token; devices their bearer token): 401 without the right
@@ -319,6 +344,7 @@ PAGES: dict[str, dict[str, str]] = {
 API: dict[str, str] = {
     "GET /api/v1/me":                                        "401 200 200 200 200 200 401 401",
     "PATCH /api/v1/me":                                      "401 200 200 200 200 200 401 401",
+    "POST /api/v1/teens/{teen_id}/time-zone-change/apply":   "401 200 404 403 404 404 401 401",
     "GET /api/v1/me/export":                                 "401 200 200 200 200 200 401 401",
     "POST /api/v1/me/delete":                                "401 400 400 400 400 400 401 401",
     # Pairing
@@ -368,6 +394,11 @@ API: dict[str, str] = {
                                                              "401 204 404 403 404 404 401 401",
     "GET /api/v1/teens/{teen_id}/policy":                    "401 200 404 200 404 404 401 401",
     "GET /api/v1/teens/{teen_id}/history":                   "401 200 404 200 404 404 401 401",
+    # The home network filter address is the guardians' secret: the teen gets 403.
+    "GET /api/v1/teens/{teen_id}/dns-feed":                  "401 200 404 403 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/dns-feed":                 "401 200 404 403 404 404 401 401",
+    "DELETE /api/v1/teens/{teen_id}/dns-feed":               "401 204 404 403 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/dns-feed/rotate":          "401 200 404 403 404 404 401 401",
     # More time and notifications
     "GET /api/v1/time-requests":                             "401 200 200 200 200 200 401 401",
     "POST /api/v1/time-requests":                            "401 403 403 400 400 403 401 401",
@@ -610,6 +641,9 @@ def test_it_keeps_the_whole_cast_out_of_the_admin(cast):
 # Arguments that point at something of tom's: after an unlink, none of these may open for alice
 # (the e-mailed Approve link for tom's request included).
 TEEN_OBJECTS = {"teen_id", "device_id", "window_id", "time_request_id", "token"}
+# Where a link's secret lands: it only moves into the session and redirects; the door is the
+# page after (the pairing confirmation, the e-mailed answer), tried below.
+TOKEN_LANDINGS = {"pair_by_token", "time_request_email_action"}
 
 
 @pytest.mark.django_db
@@ -623,11 +657,42 @@ def test_a_guardian_who_was_unlinked_loses_every_door_at_once(cast):
     probes, _ = _probes(Client())
     opened, tried = [], 0
     for probe, _ in probes:
-        if not TEEN_OBJECTS & set(probe.route.kwargs) or probe.route.name == "pair_by_token":
+        if not TEEN_OBJECTS & set(probe.route.kwargs) or probe.route.name in TOKEN_LANDINGS:
             continue
         tried += 1
         path, response, _ = requester.send(probe, "guardian")
         if response.status_code not in {403, 404, 405}:
             opened.append(f"{probe.method} {path}: {response.status_code}")
+    # The e-mailed Approve link, followed as a browser does, from its landing to its page.
+    response = requester.client("guardian", api=False).get(
+        f"/requests/email/{cast.secrets['email_action_token']}/", follow=True
+    )
+    if response.status_code != 403:
+        opened.append(f"the e-mailed Approve link, followed: {response.status_code}")
     assert tried > 50, f"only {tried} doors tried"
     assert not opened, "still open to a former guardian:\n" + "\n".join(opened)
+
+
+@pytest.mark.django_db
+def test_the_e_mailed_link_opens_for_its_guardian_only(cast):
+    """Followed as a browser does (token into the session, then the token-free page), the
+    Approve link signed for alice opens for her and refuses everyone else."""
+    requester = Requester(cast)
+    url = f"/requests/email/{cast.secrets['email_action_token']}/"
+    answers = {}
+    for role in ROLES:
+        client = requester.client(role, api=False)
+        response = client.get(url, follow=True)
+        chain = [address for address, _ in response.redirect_chain]
+        signing_in = bool(chain) and chain[-1].startswith("/accounts/login/")
+        answers[role] = "login" if signing_in else str(response.status_code)
+    assert answers == {
+        "anonymous": "login",
+        "guardian": "200",
+        "other_guardian": "403",
+        "teen": "403",
+        "other_teen": "403",
+        "adult": "403",
+        "device": "login",
+        "other_device": "login",
+    }

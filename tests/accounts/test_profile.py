@@ -1,22 +1,36 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from controls.models import AuditEvent
 
 
 @pytest.mark.django_db
-def test_it_changes_a_teens_time_zone_and_records_it_in_the_history(tom_client, tom):
-    response = tom_client.post(
-        reverse("profile"), {"display_name": "Tom", "time_zone": "America/Chicago"}
-    )
-    assert response.status_code == 302
-    tom.refresh_from_db()
-    assert tom.time_zone == "America/Chicago"
+def test_a_teens_change_of_time_zone_waits_for_their_next_day_and_is_in_the_history(
+    tom_client, tom
+):
+    with time_machine.travel(datetime(2026, 12, 1, 15, 0, tzinfo=UTC), tick=False):
+        response = tom_client.post(
+            reverse("profile"), {"display_name": "Tom", "time_zone": "America/Chicago"}
+        )
+        assert response.status_code == 302
+        tom.refresh_from_db()
+        assert tom.time_zone == "Europe/London"  # still counted in London today
+        assert tom.pending_time_zone == "America/Chicago"
+        assert tom.time_zone_changes_at == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
+        page = tom_client.get(reverse("profile")).content.decode()
+        assert (
+            "Your time zone changes to America/Chicago at 00:00 on Wednesday 2 December your "
+            "time." in page
+        )
     event = AuditEvent.objects.get(teen=tom, action="profile.updated")
     assert event.details["before"]["time_zone"] == "Europe/London"
-    assert event.details["after"]["time_zone"] == "America/Chicago"
+    assert event.details["after"]["time_zone"] == "Europe/London"
+    assert event.details["after"]["pending_time_zone"] == "America/Chicago"
 
 
 @pytest.mark.django_db

@@ -104,3 +104,51 @@ def test_it_does_not_reveal_whether_an_address_is_registered(client, alice):
     # Same outcome as a fresh address: sent to "check your e-mail", and alice is told by mail.
     assert response.status_code == 302
     assert User.objects.filter(email=alice.email).count() == 1
+
+
+@pytest.mark.django_db
+@time_machine.travel(TODAY, tick=False)
+def test_the_confirmation_key_reaches_the_server_in_one_request_path_only(client):
+    """The e-mailed link moves its key into the session and on to a key-free page, which posts
+    the confirmation to itself: access logs see the key once, and it cannot be used twice."""
+    _signup(client, birth_date=date(1990, 1, 1))
+    client.logout()
+    # Signing in waits for the address to be verified; the confirmation then completes it.
+    client.post(
+        reverse("account_login"),
+        {"login": "new@example.com", "password": "a very long passphrase 42"},
+    )
+    key = unquote(mail.outbox[-1].body.split("/accounts/confirm-email/")[1].split("/")[0])
+    link = reverse("account_confirm_email", args=[key])
+
+    response = client.get(link)
+    assert response.status_code == 302
+    page_url = response["Location"]
+    assert page_url == reverse("account_confirm_email_stashed")
+    assert key not in page_url
+    page = client.get(page_url)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "new@example.com" in body
+    assert f'action="{page_url}"' in body
+    assert key not in body
+    assert not EmailAddress.objects.get(email="new@example.com").verified
+
+    response = client.post(page_url)
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(email="new@example.com").verified
+    assert client.get(reverse("dashboard")).status_code == 200
+
+    # Spent: the page has no key any more, and the link itself no longer confirms anything.
+    assert client.post(page_url).status_code == 404
+    client.logout()
+    client.get(link)
+    assert "expired or is invalid" in client.get(page_url).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_key_free_confirmation_page_without_a_link_says_it_is_invalid(client):
+    response = client.get(reverse("account_confirm_email_stashed"))
+    assert response.status_code == 200
+    assert "expired or is invalid" in response.content.decode()
+    assert client.post(reverse("account_confirm_email_stashed")).status_code == 404

@@ -20,6 +20,7 @@ def test_it_answers_me_for_a_browser_session(alice_client, alice):
         "role": "adult",
         "age": 40,
         "time_zone": "Europe/London",
+        "time_zone_change": None,
     }
 
 

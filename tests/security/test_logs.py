@@ -178,3 +178,60 @@ def test_the_log_filter_redacts_secrets_in_request_lines_and_paths():
     )
     assert redact("Bad Request: /pair/") == "Bad Request: /pair/"
     assert redact("Bad Request: /pair/confirm/12/") == "Bad Request: /pair/confirm/12/"
+
+
+def test_the_log_filter_redacts_allauths_keys_in_paths():
+    from familypairing.logredact import redact
+
+    assert redact('"GET /accounts/confirm-email/MQ:1tXy:abc-_d/ HTTP/1.1" 302') == (
+        '"GET /accounts/confirm-email/[redacted]/ HTTP/1.1" 302'
+    )
+    assert redact("GET /accounts/password/reset/key/1-c8x-3f2a9/") == (
+        "GET /accounts/password/reset/key/[redacted]/"
+    )
+    # The secret-free pages after the redirect stay readable.
+    assert redact("GET /accounts/confirm-email/") == "GET /accounts/confirm-email/"
+    assert redact("GET /requests/email/confirm/12/") == "GET /requests/email/confirm/12/"
+
+
+def test_gunicorns_access_log_writes_neither_query_strings_nor_path_secrets(capsys):
+    """The production access log (familypairing.gunicorn_conf): a token in the path of a link's
+    first request is redacted, a query string is never written."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from familypairing import gunicorn_conf
+
+    config = Config()
+    config.set("accesslog", gunicorn_conf.accesslog)
+    config.set("access_log_format", gunicorn_conf.access_log_format)
+    config.set("logger_class", gunicorn_conf.logger_class)
+    logger = config.logger_class(config)
+    assert isinstance(logger, gunicorn_conf.RedactingLogger)
+    for path, query in [
+        ("/requests/email/eyJyIjo1fQ:1tXy:s3cr3t/", ""),
+        ("/accounts/confirm-email/MQ:1tXy:s3cr3t/", ""),
+        ("/pair/s3cr3t-T0ken", ""),
+        ("/dashboard/", "token=s3cr3t"),
+    ]:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"{path}?{query}" if query else path,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "203.0.113.9",
+            "HTTP_REFERER": f"https://family.example.org{path}",
+            "HTTP_USER_AGENT": "test",
+        }
+        response = SimpleNamespace(status="302 Found", sent=0, headers=[])
+        request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+        logger.access(response, request, environ, timedelta(milliseconds=3))
+    written = capsys.readouterr()
+    lines = (written.out + written.err).strip().splitlines()
+    assert len(lines) == 4
+    assert all("s3cr3t" not in line for line in lines), lines
+    assert '"GET /requests/email/[redacted]/ HTTP/1.1" 302' in lines[0]
+    assert '"GET /dashboard/ HTTP/1.1" 302' in lines[3]

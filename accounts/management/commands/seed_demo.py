@@ -39,7 +39,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS("Demo family " + ("created." if created else "already there."))
         )
-        self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with:")
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/accounts/login/ with:")
         for email, name, _, _ in DEMO_USERS:
             self.stdout.write(f"  {name:<11} {email}  password: {DEMO_PASSWORD}")
         self.stdout.write("The parent can link the teen from the dashboard (Link a teen).")

@@ -452,6 +452,7 @@ def test_every_task_keeps_the_name_queued_messages_and_beat_rows_carry():
     assert registered == {
         "accounts.tasks.guardian_links_end_at_18",
         "accounts.tasks.pairing_invitations_expire",
+        "accounts.tasks.time_zone_changes_apply_due",
         "controls.request_tasks.time_request_send_email",
         "controls.request_tasks.time_requests_lapse",
         "controls.request_tasks.weekly_report_send",

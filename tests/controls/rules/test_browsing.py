@@ -16,7 +16,15 @@ from controls.rules.domains import display_domain, normalise_domain, normalise_d
     [
         ("example.com", "example.com"),
         ("  Example.COM.  ", "example.com"),
-        ("https://www.Example.com/watch?v=1#t", "www.example.com"),
+        # A pasted address blocks its registrable domain (Public Suffix List) ...
+        ("https://www.Example.com/watch?v=1#t", "example.com"),
+        ("https://www.video.example/watch?v=1", "video.example"),
+        ("https://news.bbc.co.uk/sport", "bbc.co.uk"),
+        ("https://someone.github.io/page", "someone.github.io"),
+        ("m.example.com/feed", "example.com"),
+        # ... a name typed bare is kept as typed: a subdomain was meant.
+        ("m.example.com", "m.example.com"),
+        ("www.games.test", "www.games.test"),
         ("http://user:pw@example.com:8080/", "example.com"),
         ("example.com/some/page", "example.com"),
         ("example.com:443", "example.com"),

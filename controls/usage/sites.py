@@ -9,8 +9,8 @@ a Unicode name), so per-app totals and per-app limits count one site once whatev
 sent; it refuses what is not a domain name at all (an IP address, a single label, a port or a
 path, an empty name) with a message naming the expected form.
 
-(The list is the snapshot bundled with `publicsuffixlist`; nothing is fetched at run time. The
-DNS-feeds work normalises the domain rules a guardian types with the same list.)
+(The list is the one `controls.rules.domains` uses for the site rules a guardian types: the
+snapshot bundled with `publicsuffixlist`, nothing fetched at run time.)
 """
 
 from __future__ import annotations
@@ -19,18 +19,11 @@ import ipaddress
 import re
 
 import idna
-from publicsuffixlist import PublicSuffixList
+
+from controls.rules.domains import registrable_domain
 
 WEB_PREFIX = "web:"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_PSL: PublicSuffixList | None = None
-
-
-def _psl() -> PublicSuffixList:
-    global _PSL
-    if _PSL is None:  # parsing the bundled list takes a few milliseconds: once per process
-        _PSL = PublicSuffixList()
-    return _PSL
 
 
 def is_site(app: str) -> bool:
@@ -57,4 +50,4 @@ def site_app_normalise(app: str) -> str:
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise ValueError(f"Not a domain name. {expected}")
-    return WEB_PREFIX + (_psl().privatesuffix(ascii_name) or ascii_name)
+    return WEB_PREFIX + registrable_domain(ascii_name)

@@ -125,7 +125,17 @@ class UsageEventSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Made by the device; a retry reuses it.")
     started_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
     seconds = serializers.IntegerField(min_value=1, max_value=3600)
-    app = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    app = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The app in the foreground (its identifier), or for a site `web:<registrable "
+        "domain>`, e.g. `web:example.com` for https://www.example.com/watch, `web:bbc.co.uk` "
+        "for news.bbc.co.uk (by the Public Suffix List; the server normalises case, "
+        "subdomains and Unicode names, and refuses what is not a domain). Events of different "
+        "apps may overlap (two windows at once): each app gets its seconds, the daily limit "
+        "counts the clock once per device.",
+    )
 
 
 class UsageInputSerializer(serializers.Serializer):

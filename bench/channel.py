@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import statistics
 import sys
@@ -124,8 +125,11 @@ async def hold(http, channel_url: str, device: Device, stop: asyncio.Event) -> N
         headers = {"Authorization": f"Bearer {device.token}"}
         if device.etag:
             headers["If-None-Match"] = device.etag
+        # Real devices connect at random moments, so their waits end at random moments; a
+        # thousand devices started together would all re-poll in the same instant every WAIT s.
+        wait = random.randint(WAIT - 20, WAIT)  # noqa: S311  # nosec B311 - not a secret
         try:
-            response = await http.get(f"{channel_url}?wait={WAIT}", headers=headers)
+            response = await http.get(f"{channel_url}?wait={wait}", headers=headers)
         except Exception:
             if stop.is_set():
                 return

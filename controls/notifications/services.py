@@ -27,9 +27,14 @@ def notify(
     teen=None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    queue_email: bool = True,
 ) -> Notification | None:
     """Create a notification (and its e-mail, after commit). With a `dedupe_key`, a second call
-    for the same recipient and key creates nothing and returns None."""
+    for the same recipient and key creates nothing and returns None.
+
+    `queue_email=False` is for a caller that sends a richer e-mail of its own; that task must
+    follow the claim rule of `notification_email_claim`, and if it is lost the per-minute
+    delivery sends the plain notification e-mail instead, so nothing is dropped."""
     now = now or timezone.now()
     deliver_at = mute_window_end(user=recipient, now=now) or now
     try:
@@ -49,7 +54,7 @@ def notify(
         if dedupe_key is None:
             raise
         return None
-    if deliver_at <= now:
+    if deliver_at <= now and queue_email:
         enqueue_on_commit(notification_send_email, notification.pk)
     return notification
 

@@ -183,22 +183,12 @@ def time_request_create(
                 teen=teen,
                 dedupe_key=asked_dedupe_key(time_request.pk),
                 now=now,
+                # Its e-mail carries signed Approve / Deny buttons, so it has its own task.
+                queue_email=False,
             )
-            if notification is not None:
-                _send_request_email_instead(notification=notification, time_request=time_request)
+            if notification is not None and notification.deliver_at <= now:
+                enqueue_on_commit(time_request_send_email, notification.pk, time_request.pk)
     return time_request
-
-
-def _send_request_email_instead(*, notification: Notification, time_request: TimeRequest) -> None:
-    """The guardian's e-mail for a request carries signed Approve / Deny buttons, so it is sent
-    by its own task instead of the generic one: claim the generic send now (before commit, when
-    the generic task would run) and queue ours after commit."""
-    if notification.deliver_at > timezone.now():  # deferred: the generic delivery handles it
-        return
-    Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
-    enqueue_on_commit(time_request_send_email, notification.pk, time_request.pk)
 
 
 # --------------------------------------------------------------------------------------------

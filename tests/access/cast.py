@@ -131,7 +131,7 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     cast.objects["notification"] = Notification.objects.filter(recipient=alice).latest("id")
 
     # tom's home network filter address (a secret URL any filter may fetch).
-    from controls.feeds import dns_feed_create
+    from controls.feeds.services import dns_feed_create
 
     feed = dns_feed_create(actor=alice, teen=tom)
     cast.secrets.update(dns_feed_token=feed.token, dns_feed_format="adguard")

@@ -25,6 +25,8 @@ from controls.notifications.delivery import email_claim_stale_after, notificatio
 from controls.notifications.services import notify
 from controls.notifications.tasks import notification_send_email
 from controls.tasks import notifications_deliver_due
+from controls.time_requests import mail as request_mail
+from controls.time_requests.services import time_request_create
 from familypairing.celery import app as celery_app
 from tests.device_support import event, post_usage, register
 
@@ -319,3 +321,58 @@ def test_settings_refuse_a_visibility_timeout_shorter_than_a_task():
     )
     assert result.returncode != 0
     assert "CELERY_VISIBILITY_TIMEOUT (60 s) must exceed" in result.stderr
+
+
+def test_a_request_email_lost_before_its_send_is_sent_by_the_sweep_once(
+    tom, alice, django_capture_on_commit_callbacks
+):
+    """The Approve / Deny e-mail follows the same rule: nothing marks it sent before the send,
+    so a worker lost between the request and the e-mail leaves it for the per-minute delivery
+    (as the plain notification e-mail, which links to the request)."""
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks(execute=False) as lost:
+            time_request_create(teen=tom, minutes=30)
+        assert lost  # its own e-mail task was queued, and is now lost with the worker
+    notice = Notification.objects.get(recipient=alice, kind=NotificationKind.TIME_REQUESTED)
+    assert notice.emailed_at is None
+    with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+        assert notifications_deliver_due() == 1
+        assert notifications_deliver_due() == 0
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+    notice.refresh_from_db()
+    assert notice.emailed_at == NOW + timedelta(seconds=61)
+
+
+def test_a_request_email_is_marked_sent_only_after_its_send(
+    tom, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    def killed_while_sending(**_) -> None:
+        raise WorkerKilled
+
+    with time_machine.travel(NOW, tick=False):
+        monkeypatch.setattr(request_mail, "send_templated_email", killed_while_sending)
+        with pytest.raises(WorkerKilled), django_capture_on_commit_callbacks(execute=True):
+            time_request_create(teen=tom, minutes=30)
+        monkeypatch.undo()
+    notice = Notification.objects.get(recipient=alice, kind=NotificationKind.TIME_REQUESTED)
+    assert notice.emailed_at is None and mail.outbox == []
+    # The dead worker's claim blocks the sweep until it is stale; then the e-mail goes once.
+    with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+        assert notifications_deliver_due() == 0
+    with time_machine.travel(NOW + email_claim_stale_after() + timedelta(seconds=1), tick=False):
+        assert notifications_deliver_due() == 1
+        assert notifications_deliver_due() == 0
+    assert len(mail.outbox) == 1
+    notice.refresh_from_db()
+    assert notice.emailed_at is not None
+
+
+def test_a_request_email_is_sent_once_with_its_buttons(
+    tom, alice, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        time_request_create(teen=tom, minutes=30)
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        assert notifications_deliver_due() == 0
+    assert len(mail.outbox) == 1
+    assert "/requests/email/" in mail.outbox[0].body

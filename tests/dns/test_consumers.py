@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from controls import feeds
+from controls.feeds import services as feeds
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = Path(__file__).with_name("adguard_check.mjs")

@@ -21,6 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "familypairing.settings")
 from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
+from django.middleware.security import SecurityMiddleware
 
 django_application = get_asgi_application()
 
@@ -31,8 +32,6 @@ class ChannelHandler(ASGIHandler):
     """Django's ASGI handler for the channel's path alone: its URLs, async middleware only."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        from django.middleware.security import SecurityMiddleware
-
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []

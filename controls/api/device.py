@@ -233,10 +233,6 @@ class DevicePolicyView(DeviceAPIView):
                 "keep applying the policy you have."
             ),
             400: OpenApiResponse(ErrorSerializer, description="`wait` out of range."),
-            503: OpenApiResponse(
-                ErrorSerializer,
-                description="Too many requests held open; ask again after Retry-After seconds.",
-            ),
             **_AUTH_ERRORS,
         },
         tags=["device"],

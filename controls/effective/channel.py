@@ -30,6 +30,7 @@ import logging
 import threading
 import time as clock
 
+import redis
 from django.conf import settings
 from django.db import transaction
 
@@ -155,8 +156,6 @@ class Hub:
             return
         try:
             if self._publisher is None:
-                import redis
-
                 self._publisher = redis.Redis.from_url(self.redis_url)
             self._publisher.publish(f"{CHANNEL_PREFIX}{teen_id}", b"1")
         except Exception:
@@ -177,8 +176,6 @@ class Hub:
         self._subscriber.start()
 
     def _listen(self) -> None:
-        import redis
-
         delay = RECONNECT_FIRST
         while True:
             try:

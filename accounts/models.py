@@ -311,6 +311,8 @@ class Platform(models.TextChoices):
     MACOS = "macos", "Mac"
     CHROMEOS = "chromeos", "Chromebook"
     LINUX = "linux", "Linux"
+    # A browser extension (the reference client): it reports sites as `web:<domain>`.
+    BROWSER = "browser", "Web browser"
     OTHER = "other", "Other"
 
 

@@ -128,6 +128,10 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache: shared between processes so rate limits hold across workers --------------------
 REDIS_URL = redis_url("REDIS_URL")
+# The change channel (controls.api.device_channel): requests held open at once per process, on
+# the ASGI server (coroutines: cheap) and on a WSGI server (each holds a thread: few).
+CHANNEL_MAX_HELD = envint("CHANNEL_MAX_HELD", 20_000, minimum=1)
+CHANNEL_SYNC_MAX_HELD = envint("CHANNEL_SYNC_MAX_HELD", 32, minimum=1)
 # With Redis unreachable the cache forgets instead of failing (README, "When Redis is down"); a
 # short timeout keeps a Redis that hangs from holding every request for redis-py's default.
 CACHE_TIMEOUT_SECONDS = envint("CACHE_TIMEOUT_MS", 500, minimum=10) / 1000

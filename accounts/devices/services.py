@@ -33,6 +33,7 @@ from accounts.devices.removal import removed_secret_for_token, removed_secret_ha
 from accounts.models import Device, GuardianLink, LinkStatus, Platform, User
 from accounts.selectors import guardians_for_teen, is_guardian_of, teen_for_guardian
 from controls.audit import audit_record
+from controls.effective.channel import teen_changed
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import NotificationKind
 from controls.notifications.services import notify
@@ -392,6 +393,8 @@ def device_revoke(*, device: Device, actor: User, now: datetime | None = None) -
             return False
         device.revoked_at = now
         teen = device.teen
+        # A request the device holds on the change channel answers 401 now, not at its wait's end.
+        teen_changed(teen_id=teen.pk)
         audit_record(
             actor=actor,
             teen=teen,

@@ -20,13 +20,14 @@ import re
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
+from controls.api import device_channel
 from controls.api.device_schema import ETAG_HEADER, IF_NONE_MATCH, PolicySerializer
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
 from controls.effective.cache import (
@@ -99,7 +100,17 @@ class UsageEventSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Made by the device; a retry reuses it.")
     started_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
     seconds = serializers.IntegerField(min_value=1, max_value=3600)
-    app = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    app = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The app in the foreground (its identifier), or for a site `web:<registrable "
+        "domain>`, e.g. `web:example.com` for https://www.example.com/watch, `web:bbc.co.uk` "
+        "for news.bbc.co.uk (by the Public Suffix List; the server normalises case, "
+        "subdomains and Unicode names, and refuses what is not a domain). Events of different "
+        "apps may overlap (two windows at once): each app gets its seconds, the daily limit "
+        "counts the clock once per device.",
+    )
 
 
 class UsageInputSerializer(serializers.Serializer):
@@ -153,11 +164,19 @@ class DevicePolicyView(DeviceAPIView):
             # The device and its teen's cached policy, in one round trip to the cache.
             device, found = device_and_cached_for_request(request, teen_keys=policy_entry_keys)
             if device is not None:
-                return self._answer(request, device.teen, found)
+                response = self._answer(request, device.teen, found)
+                if response is not None:  # (None: the token was revoked while held)
+                    return response
         return super().dispatch(request, *args, **kwargs)
 
     @staticmethod
-    def _answer(request, teen, found: dict | None = None) -> HttpResponse:
+    def _answer(request, teen, found: dict | None = None) -> HttpResponse | None:
+        if "wait" in request.GET:  # the change channel (controls.api.device_channel)
+            try:
+                wait = device_channel.wait_seconds(request)
+            except device_channel.WaitInvalid:
+                return device_channel.wait_invalid_response()
+            return device_channel.hold_in_thread(request, teen=teen, wait=wait)
         entry = policy_entry_for_teen(teen=teen, found=found)
         headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
         if _etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), entry.etag):
@@ -167,17 +186,38 @@ class DevicePolicyView(DeviceAPIView):
     @extend_schema(
         summary="The effective policy for this device's teen",
         description="Send the last ETag in If-None-Match: 304 with no body while nothing that "
-        "matters has changed. Ask again at `next_change_at` at the latest.",
-        parameters=[IF_NONE_MATCH, ETAG_HEADER],
+        "matters has changed. Ask again at `next_change_at` at the latest.\n\n"
+        "**The change channel**: add `wait=<seconds>` (1–55) to hold the request open (a long "
+        "poll): it is answered at once if the policy differs from your ETag, else as soon as "
+        "it changes (a grant, a rule change, a lock, the limit reached, a downtime starting, "
+        "an answer to a time request), else with 304 when the wait ends. Ask again at once "
+        "after each answer; after a 503, after its Retry-After.",
+        parameters=[
+            IF_NONE_MATCH,
+            ETAG_HEADER,
+            OpenApiParameter(
+                "wait",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                description="Hold the request up to this many seconds (1–55) for a change.",
+            ),
+        ],
         responses={
             200: PolicySerializer,
-            304: OpenApiResponse(description="Not modified: keep applying the policy you have."),
+            304: OpenApiResponse(
+                description="Not modified (or, with `wait`, nothing changed during the wait): "
+                "keep applying the policy you have."
+            ),
+            400: OpenApiResponse(ErrorSerializer, description="`wait` out of range."),
             **_AUTH_ERRORS,
         },
         tags=["device"],
     )
     def get(self, request: Request) -> HttpResponse:
-        return self._answer(request, request.user)
+        response = self._answer(request, request.user)
+        if response is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked device token.")
+        return response
 
 
 class DevicePolicyAckView(DeviceAPIView):

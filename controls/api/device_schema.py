@@ -130,7 +130,13 @@ class PolicySerializer(serializers.Serializer):
         child=serializers.IntegerField(),
         help_text="The \u201cN minutes left\u201d warnings already due (largest first).",
     )
-    version = serializers.CharField(help_text="Also sent as the ETag.")
+    version = serializers.CharField(
+        help_text="What the device acknowledges; the ETag is this and `time_requests_version`."
+    )
+    time_requests_version = serializers.CharField(
+        help_text="Changes when one of the teen's time requests is made or answered: read them "
+        "again."
+    )
     browsing = BrowsingRulesSerializer()
     privacy = PrivacyRulesSerializer()
     offline_valid_until = serializers.DateTimeField(

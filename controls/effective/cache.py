@@ -18,6 +18,11 @@ just before a change committed stores its entry under the old generation, which 
 after the bump. Generations are bumped at once and again after commit (a reader between the two
 stores under the intermediate generation, which the second bump retires).
 
+A third generation, the teen's *requests generation*, is bumped when one of the teen's time
+requests is made or answered: it changes the ETag (and the body's `time_requests_version`), not
+the policy's `version`, so a device holding the change channel hears of a guardian's answer, a
+denial included, within a second, and reads its requests again.
+
 Cache misses fall back to the database, so a lost or flushed cache costs queries, never
 correctness; an unreachable Redis is a miss too (`familypairing.cache.FailSoftRedisCache`: reads
 miss, writes and bumps are skipped), so the device API keeps answering through an outage. The
@@ -38,13 +43,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from controls.days import teen_day
+from controls.effective.channel import teen_changed
 from controls.effective.inputs import (
     PolicyInputs,
     policy_compute,
     policy_inputs_load,
     used_seconds_on,
 )
-from controls.models import DayGrant, DowntimeWindow, TeenDay, TeenRules
+from controls.models import DayGrant, DowntimeWindow, TeenDay, TeenRules, TimeRequest
 from controls.policy import EffectivePolicy
 
 # "v2": entries pickled before the domain packages (issue #12) name classes at their old module
@@ -63,13 +69,13 @@ class PolicyEntry:
     """A computed policy with what the device API answers: its ETag and JSON body."""
 
     policy: EffectivePolicy
-    generations: tuple[int, int]
+    generations: tuple[int, int, int]
     time_zone: str
     valid_until: datetime
     etag: str
     body: bytes
 
-    def valid(self, *, generations: tuple[int, int], time_zone: str, now: datetime) -> bool:
+    def valid(self, *, generations: tuple[int, int, int], time_zone: str, now: datetime) -> bool:
         return (
             self.generations == generations
             and self.time_zone == time_zone
@@ -109,13 +115,25 @@ def _bump(kind: str, teen_id: int) -> None:
 
 
 def inputs_changed(*, teen_id: int) -> None:
-    """Rules, windows or grants of the teen changed: recompute from the database."""
+    """Rules, windows or grants of the teen changed: recompute from the database, and tell the
+    teen's connected devices (the change channel, after commit)."""
     _bump("inputs-gen", teen_id)
+    teen_changed(teen_id=teen_id)
 
 
-def usage_changed(*, teen_id: int) -> None:
-    """Usage was booked for the teen: the policy's counters (and maybe its state) moved."""
+def usage_changed(*, teen_id: int, publish: bool = True) -> None:
+    """Usage was booked for the teen: the policy's counters (and maybe its state) moved.
+    `publish=False`: the caller knows the policy's version did not change (its counters are
+    not part of the ETag), so held device requests need not wake (see `usage_record_batch`)."""
     _bump("usage-gen", teen_id)
+    if publish:
+        teen_changed(teen_id=teen_id)
+
+
+def requests_changed(*, teen_id: int) -> None:
+    """One of the teen's time requests was made or answered: new ETag, devices told."""
+    _bump("requests-gen", teen_id)
+    teen_changed(teen_id=teen_id)
 
 
 def _current(kinds: tuple[str, ...], teen_id: int, found: dict) -> tuple[int, ...]:
@@ -268,18 +286,25 @@ def _valid_until(policy: EffectivePolicy) -> datetime:
 
 
 def _entry(*, policy: EffectivePolicy, generations, time_zone: str) -> PolicyEntry:
+    # The requests generation is a number; its last 32 bits tell one generation from the next.
+    requests_version = f"{generations[2] & 0xFFFFFFFF:08x}"
     return PolicyEntry(
         policy=policy,
         generations=generations,
         time_zone=time_zone,
         valid_until=_valid_until(policy),
-        etag=f'"{policy.version}"',
-        body=render_json(policy.to_dict()),
+        etag=f'"{policy.version}-{requests_version}"',
+        body=render_json({**policy.to_dict(), "time_requests_version": requests_version}),
     )
 
 
 def policy_entry_keys(teen_id: int) -> list[str]:
-    return [_key("inputs-gen", teen_id), _key("usage-gen", teen_id), _key("entry", teen_id)]
+    return [
+        _key("inputs-gen", teen_id),
+        _key("usage-gen", teen_id),
+        _key("requests-gen", teen_id),
+        _key("entry", teen_id),
+    ]
 
 
 def policy_entry_for_teen(
@@ -293,8 +318,8 @@ def policy_entry_for_teen(
     keys = policy_entry_keys(teen.pk)
     if found is None:
         found = cache.get_many(keys)
-    generations = _current(("inputs-gen", "usage-gen"), teen.pk, found)
-    entry = found.get(keys[2])
+    generations = _current(("inputs-gen", "usage-gen", "requests-gen"), teen.pk, found)
+    entry = found.get(keys[3])
     if entry is not None and entry.valid(
         generations=generations, time_zone=teen.time_zone, now=now
     ):
@@ -306,7 +331,7 @@ def policy_entry_for_teen(
     entry = _entry(policy=policy, generations=generations, time_zone=teen.time_zone)
     timeout = min(ENTRY_MAX_SECONDS, (entry.valid_until - now).total_seconds())
     if timeout >= 1:
-        cache.set(keys[2], entry, int(timeout))
+        cache.set(keys[3], entry, int(timeout))
     return entry
 
 
@@ -333,3 +358,8 @@ def _day_changed(sender, instance, **kwargs) -> None:
     # Booking usage writes TeenDay in SQL and calls usage_changed itself; this catches the ORM
     # writes elsewhere (admin, data deletion, tests).
     usage_changed(teen_id=instance.teen_id)
+
+
+@receiver(post_save, sender=TimeRequest, dispatch_uid="policy_cache_time_request_saved")
+def _time_request_changed(sender, instance, **kwargs) -> None:
+    requests_changed(teen_id=instance.teen_id)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.selectors import guardians_for_teen, is_guardian_of
 from controls.audit import audit_record
 from controls.days import LocalDay
-from controls.effective.cache import inputs_changed
+from controls.effective.cache import inputs_changed, requests_changed
 from controls.effective.selectors import teen_day_of, teen_today
 from controls.models import (
     DayGrant,
@@ -320,6 +320,8 @@ def _claim_answer(
         pk=time_request.pk, status=TimeRequestStatus.PENDING
     ).update(status=status, answered_by=guardian, answered_at=now, note=note)
     time_request.refresh_from_db()
+    if claimed:  # the teen's devices hear the answer through the change channel
+        requests_changed(teen_id=time_request.teen_id)
     if not claimed:
         raise ValidationError(
             {
@@ -405,6 +407,7 @@ def time_request_lapse(*, time_request_id: int, now: datetime | None = None) -> 
         if not lapsed:
             return False
         time_request = TimeRequest.objects.select_related("teen").get(pk=time_request_id)
+        requests_changed(teen_id=time_request.teen_id)
         teen = time_request.teen
         audit_record(
             actor=None,

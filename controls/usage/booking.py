@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from controls.days import split_interval_by_day
 from controls.models import DailyUsage, DayState, TeenDay, UsageEvent
 from controls.usage.events import (
     MAX_SECONDS,
@@ -22,9 +21,12 @@ from controls.usage.events import (
     UsageEventIn,
     UsageRejected,
 )
+from controls.usage.wallclock import booking_pieces, piece_sums  # noqa: F401  (the booking API)
+from controls.usage.wallclock import multirange as _multirange
 
 STORED_OVERLAP_ERROR = (
-    "Overlaps an event this device already reported: more seconds than the clock allows."
+    "Overlaps an event of the same app this device already reported: more seconds than the "
+    "clock allows."
 )
 # PostgreSQL prepares a hot statement after this many runs on a connection.
 PREPARE_AFTER = 2
@@ -39,13 +41,14 @@ def _as_uuid(value) -> uuid.UUID:
 @functools.lru_cache(maxsize=2)
 def _reported_around_sql(postgres: bool) -> str:
     table = _qn(UsageEvent._meta.db_table)
-    event_id, started, seconds = (
+    event_id, started, seconds, app, counted = (
         _qn(UsageEvent._meta.get_field(name).column)
-        for name in ("event_id", "started_at", "seconds")
+        for name in ("event_id", "started_at", "seconds", "app", "counted")
     )
     # Names from the model, values bound as parameters:
     sql = (
-        f"SELECT {event_id}, {started}, {seconds} FROM {table} "  # noqa: S608  # nosec B608
+        f"SELECT {event_id}, {started}, {seconds}, {app}, {counted} "  # noqa: S608  # nosec B608
+        f"FROM {table} "
         f"WHERE {_qn('device_id')} = %s AND {started} > %s AND {started} < %s"
     )
     if postgres:
@@ -73,7 +76,7 @@ def _reported_around(*, device_id: int, first_start: datetime, latest: datetime)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not postgres:  # SQLite hands back naive UTC (or text)
-        rows = [(row[0], _aware(row[1]), row[2]) for row in rows]
+        rows = [(row[0], _aware(row[1]), row[2], row[3], bool(row[4])) for row in rows]
     return rows
 
 
@@ -83,35 +86,50 @@ def _aware(value) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def stored_overlaps(*, device, events: Sequence[UsageEventIn]) -> list[dict[str, list[str]]]:
-    """Errors for events that overlap events this device already reported (retries of the same
-    event are not overlaps: they are ignored as duplicates)."""
+@dataclass(frozen=True)
+class Stored:
+    """An event the device reported before: what it covers of the clock."""
+
+    start: datetime
+    end: datetime
+    app: str
+    counted: bool
+
+
+def stored_overlaps(
+    *, device, events: Sequence[UsageEventIn]
+) -> tuple[list[dict[str, list[str]]], list[Stored]]:
+    """(errors for events that overlap an event of the same app this device already reported,
+    the device's stored events around the batch). Retries of the same event are not overlaps:
+    they are ignored as duplicates. Events of other apps may overlap (two windows visible at
+    once): they count once on the clock (`wall_clock_pieces`)."""
     errors: list[dict[str, list[str]]] = [{} for _ in events]
     if not events:
-        return errors
+        return errors, []
     ids = {event.event_id for event in events}
     first_start = min(event.started_at for event in events)
     latest = max(event.ended_at for event in events)
-    stored = [
-        (started_at, started_at + timedelta(seconds=seconds), None)
-        for event_id, started_at, seconds in _reported_around(
-            device_id=device.pk, first_start=first_start, latest=latest
-        )
-        if _as_uuid(event_id) not in ids
-    ]
-    if not stored:
-        return errors
-    # Compare each new event with the stored ones only (new ones were checked among themselves).
-    stored.sort()
+    stored = sorted(
+        (
+            Stored(started_at, started_at + timedelta(seconds=seconds), app, counted)
+            for event_id, started_at, seconds, app, counted in _reported_around(
+                device_id=device.pk, first_start=first_start, latest=latest
+            )
+            if _as_uuid(event_id) not in ids
+        ),
+        key=lambda item: (item.start, item.end),
+    )
     for index, event in enumerate(events):
-        for start, end, _ in stored:
-            if start >= event.ended_at:
+        for other in stored:
+            if other.start >= event.ended_at:
                 break
-            overlap = min(end, event.ended_at) - max(start, event.started_at)
+            if other.app.casefold() != event.app.casefold():
+                continue
+            overlap = min(other.end, event.ended_at) - max(other.start, event.started_at)
             if overlap > OVERLAP_TOLERANCE:
                 errors[index]["started_at"] = [STORED_OVERLAP_ERROR]
                 break
-    return errors
+    return errors, stored
 
 
 def _prepared_cursor():
@@ -259,34 +277,10 @@ def _add_teen_days(*, teen_id: int, days: dict[date, list[int]], now) -> dict[da
     }
 
 
-def booking_pieces(*, events, teen, inputs) -> list[tuple[uuid.UUID, date, str, int, bool]]:
-    """Each event split at the teen's day start: (event id, local date, app, seconds, counted)."""
-    pieces = []
-    for event in events:
-        counted = event.app.casefold() not in inputs.always_allowed_apps
-        for local_date, _start, seconds in split_interval_by_day(
-            start=event.started_at, seconds=event.seconds, tz=teen.tz, day_start=inputs.day_start
-        ):
-            pieces.append((event.event_id, local_date, event.app, seconds, counted))
-    return pieces
-
-
-def piece_sums(pieces) -> tuple[dict[tuple[date, str], list], dict[date, list[int]]]:
-    """(seconds and counted per day and app, [counted, total] seconds per day)."""
-    buckets: dict[tuple[date, str], list] = {}
-    days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for _event_id, local_date, app, seconds, counted in pieces:
-        bucket = buckets.setdefault((local_date, app), [0, counted])
-        bucket[0] += seconds
-        days[local_date][1] += seconds
-        if counted:
-            days[local_date][0] += seconds
-    return buckets, days
-
-
 def book_in_steps(*, device, events, pieces, allowed_apps, now):
     """Insert the events, then add the new ones to the totals, in one transaction (three
-    statements). Returns (new event ids, {local date: (counted total, state)})."""
+    statements). Returns (new event ids, {local date: (counted total, state)}, {local date:
+    counted seconds added})."""
     with transaction.atomic():
         new_ids = _insert_events(device=device, events=events, allowed_apps=allowed_apps, now=now)
         buckets, days = piece_sums([piece for piece in pieces if piece[0] in new_ids])
@@ -294,7 +288,7 @@ def book_in_steps(*, device, events, pieces, allowed_apps, now):
         if buckets:
             _add_daily_usage(device=device, buckets=buckets)
             totals = _add_teen_days(teen_id=device.teen_id, days=days, now=now)
-    return new_ids, totals
+    return new_ids, totals, {local_date: counted for local_date, (counted, _) in days.items()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -315,11 +309,24 @@ def _booking_sql(events: int, pieces: int) -> str:
         "(%s::bigint, %s::bigint, %s::uuid, %s::varchar, %s::timestamptz, %s::integer, "
         "%s::boolean, %s::timestamptz)"
     )
-    incoming_row = "(%s::integer, %s::timestamptz, %s::timestamptz)"
-    piece_row = "(%s::uuid, %s::date, %s::varchar, %s::integer, %s::boolean)"
+    incoming_row = "(%s::integer, %s::timestamptz, %s::timestamptz, %s::varchar)"
+    piece_row = (
+        "(%s::uuid, %s::date, %s::varchar, %s::integer, %s::boolean, %s::tstzmultirange, "
+        "%s::tstzmultirange)"
+    )
     max_seconds, tolerance = MAX_SECONDS, OVERLAP_TOLERANCE.total_seconds()
+    stored_span = f"""
+        FROM {events_table} AS stored
+        WHERE stored."device_id" = %s
+          AND stored."started_at" > %s::timestamptz - interval '{max_seconds} seconds'
+          AND stored."started_at" < %s::timestamptz
+          AND stored.{event_id} <> ALL (%s::uuid[])"""
+    stored_range = (
+        'tstzrange(stored."started_at", stored."started_at" + stored."seconds" * '
+        "interval '1 second')"
+    )
     return f"""
-        WITH incoming (idx, started_at, ended_at) AS (
+        WITH incoming (idx, started_at, ended_at, app) AS (
             VALUES {", ".join([incoming_row] * events)}
         ),
         overlapping AS (
@@ -330,11 +337,18 @@ def _booking_sql(events: int, pieces: int) -> str:
              AND stored."started_at" < incoming.ended_at
              AND stored."started_at" + stored."seconds" * interval '1 second'
                  > incoming.started_at + interval '{tolerance} seconds'
+             AND LOWER(stored."app") = LOWER(incoming.app)
             WHERE stored.{event_id} <> ALL (%s::uuid[])
               AND LEAST(stored."started_at" + stored."seconds" * interval '1 second',
                         incoming.ended_at)
                   - GREATEST(stored."started_at", incoming.started_at)
                   > interval '{tolerance} seconds'
+        ),
+        covered AS (
+            SELECT COALESCE(range_agg({stored_range}), '{{}}'::tstzmultirange) AS all_time,
+                   COALESCE(range_agg({stored_range}) FILTER (WHERE stored."counted"),
+                            '{{}}'::tstzmultirange) AS counted_time
+            {stored_span}
         ),
         new_events AS (
             INSERT INTO {events_table} ({columns})
@@ -343,11 +357,18 @@ def _booking_sql(events: int, pieces: int) -> str:
             ON CONFLICT ("device_id", {event_id}) DO NOTHING
             RETURNING {event_id} AS event_id
         ),
-        pieces (event_id, local_date, app, seconds, counted) AS (
+        pieces (event_id, local_date, app, seconds, counted, left_all, left_counted) AS (
             VALUES {", ".join([piece_row] * pieces)}
         ),
         booked AS (
-            SELECT pieces.* FROM pieces JOIN new_events USING (event_id)
+            SELECT pieces.event_id, pieces.local_date, pieces.app, pieces.seconds,
+                   pieces.counted,
+                   (SELECT COALESCE(ROUND(SUM(EXTRACT(EPOCH FROM upper(r) - lower(r)))), 0)
+                    FROM unnest(pieces.left_all - covered.all_time) AS r)::integer AS wall,
+                   (SELECT COALESCE(ROUND(SUM(EXTRACT(EPOCH FROM upper(r) - lower(r)))), 0)
+                    FROM unnest(pieces.left_counted - covered.counted_time) AS r)::integer
+                   AS wall_counted
+            FROM pieces JOIN new_events USING (event_id) CROSS JOIN covered
         ),
         daily AS (
             INSERT INTO {daily_table} ("teen_id", "local_date", "app", "device_id", "seconds",
@@ -361,8 +382,7 @@ def _booking_sql(events: int, pieces: int) -> str:
         days AS (
             INSERT INTO {days_table} ("teen_id", "local_date", "counted_seconds",
                                       "total_seconds", "state", "updated_at")
-            SELECT %s, local_date, SUM(CASE WHEN counted THEN seconds ELSE 0 END),
-                   SUM(seconds), %s, %s
+            SELECT %s, local_date, SUM(wall_counted), SUM(wall), %s, %s
             FROM booked GROUP BY local_date ORDER BY local_date
             ON CONFLICT ("teen_id", "local_date") DO UPDATE SET
                 "counted_seconds" = {days_table}."counted_seconds" + excluded."counted_seconds",
@@ -375,6 +395,9 @@ def _booking_sql(events: int, pieces: int) -> str:
         SELECT 'event', event_id::text, NULL::bigint, NULL::text FROM new_events
         UNION ALL
         SELECT 'day', local_date::text, counted_seconds::bigint, state FROM days
+        UNION ALL
+        SELECT 'added', local_date::text, SUM(wall_counted)::bigint, NULL::text FROM booked
+        GROUP BY local_date
     """  # noqa: S608  # nosec B608 - table and column names from the models, values bound
 
 
@@ -398,8 +421,12 @@ def book_in_one_statement(*, device, events, all_events, pieces, allowed_apps, n
     the device already reported. (psycopg adapts every value as is: UUIDs, aware datetimes.)"""
     params: list[Any] = []
     for index, event in enumerate(events):
-        params += (index, event.started_at, event.ended_at)
-    params += (device.pk, [event.event_id for event in events])
+        params += (index, event.started_at, event.ended_at, event.app)
+    ids = [event.event_id for event in events]
+    params += (device.pk, ids)
+    first_start = min(event.started_at for event in events)
+    latest = max(event.ended_at for event in events)
+    params += (device.pk, first_start, latest, ids)
     for event in sorted(events, key=lambda e: e.event_id):  # one lock order for every batch
         params += (
             device.pk,
@@ -411,8 +438,16 @@ def book_in_one_statement(*, device, events, all_events, pieces, allowed_apps, n
             event.app.casefold() not in allowed_apps,
             now,
         )
-    for piece in pieces:
-        params += piece
+    for event_id, local_date, app, seconds, counted, left_all, left_counted in pieces:
+        params += (
+            event_id,
+            local_date,
+            app,
+            seconds,
+            counted,
+            _multirange(left_all),
+            _multirange(left_counted),
+        )
     params += (device.teen_id, device.pk, device.teen_id, DayState.OK, now)
     with _prepared_cursor() as cursor:
         cursor.execute(_booking_sql(len(events), len(pieces)), params)
@@ -432,4 +467,5 @@ def book_in_one_statement(*, device, events, all_events, pieces, allowed_apps, n
         for kind, value, counted, state in rows
         if kind == "day"
     }
-    return new_ids, totals
+    added = {date.fromisoformat(value): int(n) for kind, value, n, _ in rows if kind == "added"}
+    return new_ids, totals, added

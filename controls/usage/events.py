@@ -14,6 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from controls.usage.sites import is_site, site_app_normalise
+
 MIN_SECONDS = 1
 MAX_SECONDS = 3600
 MAX_EVENTS_PER_BATCH = 500
@@ -128,6 +130,11 @@ def _parse_one(raw: Any, *, now: datetime) -> tuple[UsageEventIn | None, dict[st
         errors["app"] = [f"At most {APP_MAX_LENGTH} characters."]
     elif any(ord(char) < 32 or ord(char) == 127 for char in app):
         errors["app"] = ["Must not contain control characters."]
+    elif is_site(app.strip()):
+        try:
+            app = site_app_normalise(app.strip())
+        except ValueError as error:
+            errors["app"] = [str(error)]
 
     if errors:
         return None, errors
@@ -178,17 +185,21 @@ def _check_within_batch(
             errors[index].setdefault("id", []).append(
                 "Used twice in this batch for different events."
             )
-    for index in _overlapping(
-        [
-            (event.started_at, event.ended_at, index)
-            for index, event in enumerate(events)
-            if event is not None and index not in repeats
-        ]
-    ):
-        if not errors[index]:
-            errors[index]["started_at"] = [
-                "Overlaps another event from this device: more seconds than the clock allows."
-            ]
+    # Events of different apps may overlap (two windows visible at once: the quota counts the
+    # clock once, see controls.usage.booking.booking_pieces); two of the same app may not.
+    by_app: dict[str, list] = {}
+    for index, event in enumerate(events):
+        if event is not None and index not in repeats:
+            by_app.setdefault(event.app.casefold(), []).append(
+                (event.started_at, event.ended_at, index)
+            )
+    for intervals in by_app.values():
+        for index in _overlapping(intervals):
+            if not errors[index]:
+                errors[index]["started_at"] = [
+                    "Overlaps another event of the same app from this device: more seconds "
+                    "than the clock allows."
+                ]
 
 
 def _overlapping(intervals: Iterable[tuple[datetime, datetime, Any]]) -> list[Any]:

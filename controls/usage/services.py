@@ -35,6 +35,7 @@ from controls.effective.cache import (
     usage_changed,
     usage_context,
 )
+from controls.effective.channel import teen_changed
 from controls.enforcement.tasks import teen_day_enforce
 from controls.models import DayState, UsageEvent
 from controls.policy import EffectivePolicy
@@ -42,7 +43,6 @@ from controls.usage.booking import (
     book_in_one_statement,
     book_in_steps,
     booking_pieces,
-    piece_sums,
     stored_overlaps,
 )
 from controls.usage.events import (
@@ -91,6 +91,11 @@ def enforcement_due(
     return crossed or expected != state
 
 
+def _limit_crossed(*, policy: EffectivePolicy, added: int, after: int) -> bool:
+    limit = policy.limit_seconds
+    return limit is not None and added > 0 and after - added < limit <= after
+
+
 def usage_record_batch(
     *,
     device,
@@ -109,8 +114,9 @@ def usage_record_batch(
     teen = device.teen
     postgres = connection.vendor == "postgresql"
     errors = [event_time_errors(event, now=now) for event in events]
+    stored = []
     if not any(errors) and not postgres:  # (on PostgreSQL the booking statement checks)
-        errors = stored_overlaps(device=device, events=events)
+        errors, stored = stored_overlaps(device=device, events=events)
     if any(errors):
         raise UsageRejected("Some events are invalid; nothing was booked.", events=errors)
 
@@ -121,9 +127,11 @@ def usage_record_batch(
     context = usage_context(teen=teen, now=now, found=cached)
     inputs = context.inputs
     if unique:
-        pieces = booking_pieces(events=unique.values(), teen=teen, inputs=inputs)
+        # (On PostgreSQL the statement subtracts what stored events cover, so `stored` is
+        # empty there: the pieces then only leave out what the batch covers itself.)
+        pieces = booking_pieces(events=unique.values(), teen=teen, inputs=inputs, stored=stored)
         if postgres:
-            new_ids, totals = book_in_one_statement(
+            new_ids, totals, added = book_in_one_statement(
                 device=device,
                 events=list(unique.values()),
                 all_events=events,
@@ -132,7 +140,7 @@ def usage_record_batch(
                 now=now,
             )
         else:
-            new_ids, totals = book_in_steps(
+            new_ids, totals, added = book_in_steps(
                 device=device,
                 events=list(unique.values()),
                 pieces=pieces,
@@ -140,10 +148,10 @@ def usage_record_batch(
                 now=now,
             )
         if totals:
-            usage_changed(teen_id=teen.pk)
-            added = piece_sums([piece for piece in pieces if piece[0] in new_ids])[1]
+            # The teen's devices are told below, only if the policy's version moved.
+            usage_changed(teen_id=teen.pk, publish=False)
             result.days = {
-                local_date: (added[local_date][0], *totals[local_date]) for local_date in totals
+                local_date: (added.get(local_date, 0), *totals[local_date]) for local_date in totals
             }
         result.booked = [e for e in unique if e in new_ids]
         result.ignored = [e for e in unique if e not in new_ids]
@@ -154,6 +162,11 @@ def usage_record_batch(
     else:
         policy = policy_entry_for_teen(teen=teen, now=now).policy
     result.policy = policy
+    if today is not None and _limit_crossed(policy=policy, added=today[0], after=today[1]):
+        # Reaching the limit changes `allowed` and the version: the teen's other connected
+        # devices hear it within a second. (The counters alone are not in the ETag, so every
+        # other report wakes nobody.)
+        teen_changed(teen_id=teen.pk)
     if today is not None and enforcement_due(
         policy=policy,
         warning_minutes=inputs.warning_minutes,

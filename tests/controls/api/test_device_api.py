@@ -116,7 +116,7 @@ def test_it_serves_the_effective_policy_with_an_etag(client, tom, phone):
     assert body["allowed"] is True
     assert body["seconds_left"] == 3600
     assert body["local_date"] == "2026-07-15"
-    assert response["ETag"] == f'"{body["version"]}"'
+    assert response["ETag"] == f'"{body["version"]}-{body["time_requests_version"]}"'
     assert "no-cache" in response["Cache-Control"]
 
 

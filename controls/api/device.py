@@ -20,7 +20,7 @@ import re
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -195,12 +195,6 @@ class DevicePolicyView(DeviceAPIView):
         parameters=[
             IF_NONE_MATCH,
             ETAG_HEADER,
-            OpenApiParameter(
-                "wait",
-                OpenApiTypes.INT,
-                OpenApiParameter.QUERY,
-                description="Hold the request up to this many seconds (1–55) for a change.",
-            ),
         ],
         responses={
             200: PolicySerializer,

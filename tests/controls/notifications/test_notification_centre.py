@@ -173,7 +173,8 @@ def test_a_teens_answer_waits_for_the_mute_window_and_is_delivered_after(
     # Tom (15) is muted 21:00–08:00 London time.
     evening = datetime(2025, 6, 11, 20, 30, tzinfo=UTC)  # 21:30 BST
     with time_machine.travel(evening, tick=False):
-        time_request = time_request_create(teen=tom, minutes=30)
+        with django_capture_on_commit_callbacks(execute=True):  # Alice's e-mail goes now
+            time_request = time_request_create(teen=tom, minutes=30)
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             time_request_deny(time_request=time_request, guardian=alice, note="Bed")

@@ -22,14 +22,25 @@ import os
 import secrets
 import shutil
 import signal
-import statistics
 import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from bench.engines import (
+    BASE_DIR,
+    VAR_DIR,
+    bench_database_url,
+    data_set_exists,
+    describe_engines,
+    describe_machine,
+    load_state,
+    redis_db,
+    reset_postgres,
+    server_environment,
+)
+from bench.load import LoadDriver
 from bench.runner import (
     HOST,
     BenchError,
@@ -39,15 +50,12 @@ from bench.runner import (
     free_port,
     install_signal_handlers,
     rss_mb,
-    run_wrk,
     start_celery_worker,
     start_gunicorn,
     wait_for_http,
     wait_for_log,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var" / "bench"
 MEMORY_TARGET_MB = 150
 
 
@@ -102,159 +110,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--families must be >= 2, --duration > 0, --connections >= 1, --rounds >= 1")
     args.enforcement_teens = min(args.enforcement_teens, args.families // 2)
     return args
-
-
-# --- Engines and the environment of every process ------------------------------------------
-
-
-def bench_database_url(url: str) -> str:
-    """The benchmark's own database on the server of DATABASE_URL: it is dropped and recreated,
-    so it is never the deployment's database."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        name = f"{name}_bench"
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def reset_postgres(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        raise BenchError(f"cannot recreate PostgreSQL database {name!r}: {exc}") from exc
-
-
-def data_set_exists(database_url: str) -> bool:
-    """Whether the database an earlier run seeded is still there."""
-    if not database_url:
-        return (VAR_DIR / "db.sqlite3").exists()
-    import psycopg
-
-    parts = urlsplit(database_url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [parts.path.lstrip("/")]
-            ).fetchone()
-    except psycopg.Error as exc:
-        raise BenchError(f"cannot reach PostgreSQL: {exc}") from exc
-    return row is not None
-
-
-def redis_db(url: str) -> int:
-    path = urlsplit(url).path.lstrip("/")
-    return int(path) if path.isdigit() else 0
-
-
-def describe_engines(database_url: str, redis_url: str) -> list[str]:
-    lines = []
-    if database_url:
-        parts = urlsplit(database_url)
-        lines.append(
-            f"database: PostgreSQL, database {parts.path.lstrip('/')!r} on "
-            f"{parts.hostname}:{parts.port or 5432} (DATABASE_URL is set; recreated by the bench)"
-        )
-    else:
-        lines.append(
-            f"database: SQLite {VAR_DIR / 'db.sqlite3'} (DATABASE_URL not set; set it to "
-            "measure PostgreSQL)"
-        )
-    if redis_url:
-        lines.append(
-            f"broker and cache: Redis db {redis_db(redis_url)} (REDIS_URL is set; flushed by the "
-            "bench)"
-        )
-    else:
-        lines.append(
-            "broker and cache: Celery's filesystem broker and a file cache under var/bench "
-            "(REDIS_URL not set; the enforcement figure needs Redis and is skipped)"
-        )
-    return lines
-
-
-def load_state(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def server_environment(*, secret_key: str, database_url: str, redis_url: str) -> dict[str, str]:
-    """Production-like settings for every process (server, worker, this one), on loopback."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "familypairing.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secret_key,
-        "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "ROOT_URLCONF": "bench.urls",
-        "VAR_DIR": str(VAR_DIR),
-        "STATIC_ROOT": str(VAR_DIR / "static"),
-        "SITE_URL": f"http://{HOST}",
-        "LOG_LEVEL": "WARNING",
-        "SEED_DEMO": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "PYTHONPATH": str(BASE_DIR),
-    }
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    return env
-
-
-def describe_machine() -> dict[str, str]:
-    """What the figures were measured on (for docs/benchmarks.md)."""
-    import platform
-    import subprocess  # nosec B404 - git, fixed arguments
-
-    import django
-
-    commit = subprocess.run(  # nosec B603 B607
-        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    info = {
-        "commit": commit or "unknown",
-        "cores": str(os.cpu_count()),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-    }
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-        info["cpu"] = next(
-            line.split(":", 1)[1].strip()
-            for line in cpuinfo.splitlines()
-            if line.startswith("model name")
-        )
-        meminfo = Path("/proc/meminfo").read_text().split()
-        info["memory"] = f"{int(meminfo[meminfo.index('MemTotal:') + 1]) / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        info["postgresql"] = connection.cursor().connection.info.parameter_status("server_version")
-    else:
-        import sqlite3
-
-        info["sqlite"] = sqlite3.sqlite_version
-    return info
 
 
 # --- The run ----------------------------------------------------------------------------------
@@ -333,7 +188,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
         noop_path,
         session_cookie,
     )
-    from bench.report import PathResult, Target, format_table, record_of, save
+    from bench.report import format_table, record_of, save
     from bench.seed import SeededDevice, seed
 
     t0 = time.monotonic()
@@ -460,133 +315,24 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     wrk_log.write_text("")
     os.environ["BENCH_THREADS"] = str(args.wrk_threads)
 
-    def drive(path, *, warmup: float, duration: float) -> PathResult:
-        if path.prime is not None and warmup > 0:
-            path.prime()
-        if path.refresh is not None:
-            path.data = path.refresh()
-        data = path.write_data(data_dir, args.wrk_threads)
-        saved = {k: os.environ.get(k) for k in path.env}
-        os.environ.update(path.env)
-        try:
-            if warmup > 0:
-                run_wrk(
-                    wrk,
-                    url=base_url + path.url,
-                    script=path.script,
-                    data=data,
-                    duration=warmup,
-                    connections=args.connections,
-                    threads=args.wrk_threads,
-                    log=wrk_log,
-                )
-            measured = run_wrk(
-                wrk,
-                url=base_url + path.url,
-                script=path.script,
-                data=data,
-                duration=duration,
-                connections=args.connections,
-                threads=args.wrk_threads,
-                log=wrk_log,
-            )
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        row = PathResult(
-            key=path.key,
-            label=path.label,
-            rps=measured.rps,
-            p50_ms=measured.p50_ms,
-            p99_ms=measured.p99_ms,
-            requests=measured.requests,
-            queries=queries[path.key][0],
-            expected_status=path.expected_status,
-            statuses=measured.statuses,
-            socket_errors={k: v for k, v in measured.socket_errors.items() if v},
-            target=path.target,
-            tolerated=[str(status) for status in path.tolerated],
-        )
-        say(
-            f"  {path.label:<32} {measured.rps:8,.0f} req/s  p50 {measured.p50_ms:6.1f} ms  "
-            f"p99 {measured.p99_ms:6.1f} ms  statuses {measured.statuses}"
-        )
-        return row
-
-    def merge(runs: list[PathResult], ratios: list[float]) -> PathResult:
-        """One row from a path's rounds: medians (robust to a burst of other work on the
-        machine during one round), the worst p99, every request and status counted."""
-        statuses: dict[str, int] = {}
-        errors: dict[str, int] = {}
-        for run in runs:
-            for status, count in run.statuses.items():
-                statuses[status] = statuses.get(status, 0) + count
-            for kind, count in run.socket_errors.items():
-                errors[kind] = errors.get(kind, 0) + count
-        first = runs[0]
-        return PathResult(
-            key=first.key,
-            label=first.label,
-            rps=statistics.median(run.rps for run in runs),
-            p50_ms=statistics.median(run.p50_ms for run in runs),
-            p99_ms=max(run.p99_ms for run in runs),
-            requests=sum(run.requests for run in runs),
-            queries=first.queries,
-            expected_status=first.expected_status,
-            statuses=statuses,
-            socket_errors=errors,
-            target=first.target,
-            tolerated=first.tolerated,
-            ratio=statistics.median(ratios) if ratios else None,
-            extra={
-                "rounds_rps": [round(run.rps, 1) for run in runs],
-                "rounds_ratio": [round(ratio, 3) for ratio in ratios],
-            },
-        )
-
+    driver = LoadDriver(
+        wrk=wrk,
+        base_url=base_url,
+        data_dir=data_dir,
+        wrk_log=wrk_log,
+        connections=args.connections,
+        threads=args.wrk_threads,
+        queries=queries,
+        say=say,
+    )
     say(f"== Load (wrk on loopback; {args.rounds} rounds per path, the no-op view runs between)")
-    # Each round's ratio uses the no-op runs just before and just after it, and a path's ratio
-    # is the median of its rounds, so a machine that gets busier or quieter during the run (or
-    # a burst of other work in one round) does not skew the ratios.
-    slice_seconds = args.duration / args.rounds
-    noops = [drive(noop_path(), warmup=args.warmup, duration=slice_seconds)]
-    results = []
-    for path in paths:
-        runs, ratios = [], []
-        for round_index in range(args.rounds):
-            runs.append(
-                drive(path, warmup=args.warmup if round_index == 0 else 0, duration=slice_seconds)
-            )
-            noops.append(drive(noop_path(), warmup=0, duration=slice_seconds))
-            reference = (noops[-2].rps + noops[-1].rps) / 2
-            if reference:
-                ratios.append(runs[-1].rps / reference)
-        row = merge(runs, ratios)
-        if row.key == "dashboard":
-            row.extra["queries_independent_of_teens"] = dashboard_independent
-        results.append(row)
-    noop_rps = sum(n.rps for n in noops) / len(noops)
-    statuses: dict[str, int] = {}
-    for n in noops:
-        for status, count in n.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
-    noop_row = PathResult(
-        key="noop",
-        label="no-op reference view",
-        rps=noop_rps,
-        p50_ms=sum(n.p50_ms for n in noops) / len(noops),
-        p99_ms=max(n.p99_ms for n in noops),
-        requests=sum(n.requests for n in noops),
-        queries=queries["noop"][0],
-        expected_status=200,
-        statuses=statuses,
-        socket_errors={},
-        target=Target(),
-        ratio=1.0,
-        extra={"runs_rps": [round(n.rps, 1) for n in noops]},
+    noops, results, noop_row = driver.rounds(
+        paths,
+        rounds=args.rounds,
+        warmup=args.warmup,
+        duration=args.duration,
+        noop=noop_path(),
+        extra={"dashboard": {"queries_independent_of_teens": dashboard_independent}},
     )
 
     workers = child_pids(server.pid)

@@ -33,7 +33,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.__main__ import (
+from bench.engines import (
     BASE_DIR,
     VAR_DIR,
     bench_database_url,

@@ -19,20 +19,35 @@ Device tokens are made and hashed by the devices service, so requests authentica
 
 from __future__ import annotations
 
-import json
 import random
 import time as clock
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
-from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
+
+from accounts.models import Device, GuardianLink, LinkStatus, User
+from bench.columns import seed_columns
+from bench.tables import Ids, TableWriter, analyze, device_token_maker, next_id, reset_sequences
+from controls.days import teen_day
+from controls.models import (
+    AuditEvent,
+    DailyUsage,
+    DayState,
+    DowntimeWindow,
+    Notification,
+    NotificationKind,
+    TeenDay,
+    TeenRules,
+    UsageEvent,
+)
 
 DASHBOARD_TEENS = 10
 SEED_PASSWORD = "bench-only-password-not-for-login"  # noqa: S105  # nosec B105 - sessions are forced
@@ -90,112 +105,7 @@ class SeedResult:
         self.rows[table] = self.rows.get(table, 0) + n
 
 
-# --- Device tokens: the devices service's own format and hash ---------------------------------
-
-
-def device_token_maker() -> Callable[[], tuple[str, str, str]]:
-    """A function returning (token, prefix, hash) exactly as the devices service stores them."""
-    from accounts.devices import services as devices
-
-    def make() -> tuple[str, str, str]:
-        token, prefix = devices._token_new()
-        return token, prefix, devices.token_hash(token)
-
-    return make
-
-
-# --- Writing rows fast --------------------------------------------------------------------------
-
-
-class TableWriter:
-    """Insert tuples into a model's table in one statement per call, values adapted once per
-    column (PostgreSQL: COPY; others: executemany of a plain INSERT)."""
-
-    def __init__(self) -> None:
-        self.vendor = connection.vendor
-
-    def _converter(self, model_field: models.Field) -> Callable | None:
-        kind = model_field.get_internal_type()
-        if kind == "JSONField":
-            return lambda value: None if value is None else json.dumps(value)
-        if self.vendor == "postgresql":
-            return None  # psycopg adapts datetimes, dates, times, UUIDs and booleans itself
-        if kind in {"DateTimeField", "DateField", "TimeField", "UUIDField", "DecimalField"}:
-            return lambda value: model_field.get_db_prep_save(value, connection)
-        return None
-
-    def write(self, model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> int:
-        if not rows:
-            return 0
-        meta = model._meta
-        model_fields = [meta.get_field(name) for name in fields]
-        # Columns added to the model since this seed was written: NOT NULL ones get their
-        # default (one value per call), nullable ones stay NULL.
-        named = {f.attname for f in model_fields}
-        for extra in meta.concrete_fields:
-            if extra.attname in named or extra.null or extra.primary_key:
-                continue
-            default = extra.get_default()
-            model_fields.append(extra)
-            rows = [(*row, default) for row in rows]
-        columns = [f.column for f in model_fields]
-        converters = [self._converter(f) for f in model_fields]
-        if any(converters):
-            rows = [
-                tuple(
-                    value if convert is None else convert(value)
-                    for value, convert in zip(row, converters, strict=True)
-                )
-                for row in rows
-            ]
-        quote = connection.ops.quote_name
-        table = quote(meta.db_table)
-        column_sql = ", ".join(quote(c) for c in columns)
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-                with raw.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                placeholders = ", ".join(["%s"] * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})",  # noqa: S608  # nosec B608 - names from the model
-                    rows,
-                )
-        return len(rows)
-
-
-def _next_id(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(top=models.Max("pk"))["top"] or 0) + 1
-
-
-def _reset_sequences(model_list: Iterable[type[models.Model]]) -> None:
-    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-
-
-def _analyze() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 # --- The data set -------------------------------------------------------------------------------
-
-
-class _Ids:
-    """Next primary key per model, handed out in order."""
-
-    def __init__(self, model_list: Iterable[type[models.Model]]) -> None:
-        self._next = {model: _next_id(model) for model in model_list}
-
-    def take(self, model: type[models.Model]) -> int:
-        value = self._next[model]
-        self._next[model] = value + 1
-        return value
 
 
 def _local_instant(local_date: date, at: wall_time, tz: ZoneInfo) -> datetime:
@@ -231,30 +141,14 @@ def seed(
     """Add `families` families (see the module docstring). `light` families have rules, links,
     downtime windows and today's running total but no devices or history: the population of
     the beat-sweep figure, which must scale to 100,000 teens quickly."""
-    from allauth.account.models import EmailAddress
-
-    from accounts.models import Device, GuardianLink, LinkStatus, User
-    from controls.days import teen_day
-    from controls.models import (
-        AuditEvent,
-        DailyUsage,
-        DayState,
-        DowntimeWindow,
-        Notification,
-        NotificationKind,
-        TeenDay,
-        TeenRules,
-        UsageEvent,
-    )
-
     started = clock.monotonic()
     now = now or timezone.now()
     # Reproducible data, not secrets (device tokens come from the devices service).
-    rng = random.Random(random_seed + _next_id(User))  # noqa: S311  # nosec B311
+    rng = random.Random(random_seed + next_id(User))  # noqa: S311  # nosec B311
     make_token = device_token_maker()
     password = make_password(SEED_PASSWORD)
     writer = TableWriter()
-    ids = _Ids(
+    ids = Ids(
         [
             User,
             EmailAddress,
@@ -273,135 +167,7 @@ def seed(
         name for name in TIME_ZONES if 9 <= now.astimezone(ZoneInfo(name)).hour < 20
     ] or ["UTC"]
     today_utc = now.date()
-    rules_fields = [
-        "teen_id",
-        "version",
-        "created_at",
-        "updated_at",
-        "limit_mon",
-        "limit_tue",
-        "limit_wed",
-        "limit_thu",
-        "limit_fri",
-        "limit_sat",
-        "limit_sun",
-        "warning_minutes",
-        "day_start",
-        "always_allowed_apps",
-        "restricted_mode",
-        "search_enabled",
-        "keyword_filters",
-        "domain_mode",
-        "domains",
-        "private_account",
-        "suggest_account",
-        "direct_messages",
-        "live_streaming",
-        "comments",
-        "liked_videos",
-        "duet_stitch",
-        "downloads",
-        "mute_start",
-        "mute_end",
-        "unlink_needs_approval",
-    ]
-    columns = {
-        User: [
-            "id",
-            "password",
-            "last_login",
-            "is_superuser",
-            "email",
-            "display_name",
-            "birth_date",
-            "time_zone",
-            "is_staff",
-            "is_active",
-            "date_joined",
-        ],
-        EmailAddress: ["id", "user_id", "email", "verified", "primary"],
-        GuardianLink: [
-            "id",
-            "parent_id",
-            "teen_id",
-            "status",
-            "created_at",
-            "approved_at",
-            "end_reason",
-        ],
-        TeenRules: rules_fields,
-        DowntimeWindow: ["id", "teen_id", "name", "weekdays", "start", "end", "created_at"],
-        Device: [
-            "id",
-            "teen_id",
-            "name",
-            "platform",
-            "token_prefix",
-            "token_hash",
-            "created_at",
-            "created_by_id",
-            "last_seen_at",
-            "acked_version",
-            "acked_at",
-            "acked_rules_version",
-        ],
-        TeenDay: [
-            "id",
-            "teen_id",
-            "local_date",
-            "counted_seconds",
-            "total_seconds",
-            "state",
-            "updated_at",
-        ],
-        DailyUsage: ["id", "teen_id", "local_date", "app", "device_id", "seconds", "counted"],
-        UsageEvent: [
-            "id",
-            "device_id",
-            "teen_id",
-            "event_id",
-            "app",
-            "started_at",
-            "seconds",
-            "counted",
-            "received_at",
-        ],
-        Notification: [
-            "id",
-            "recipient_id",
-            "kind",
-            "teen_id",
-            "title",
-            "body",
-            "link",
-            "created_at",
-            "deliver_at",
-            "read_at",
-        ],
-        AuditEvent: [
-            "id",
-            "actor_id",
-            "actor_name",
-            "teen_id",
-            "action",
-            "summary",
-            "details",
-            "created_at",
-        ],
-    }
-    order = [
-        User,
-        EmailAddress,
-        GuardianLink,
-        TeenRules,
-        DowntimeWindow,
-        Device,
-        TeenDay,
-        DailyUsage,
-        UsageEvent,
-        Notification,
-        AuditEvent,
-    ]
+    columns, order = seed_columns()
 
     def user_row(chunk: _Chunk, name: str, birth: date, tz_name: str, joined: datetime) -> int:
         uid = ids.take(User)
@@ -707,9 +473,9 @@ def seed(
         if progress is not None:
             done = min(families, chunk_start + CHUNK_FAMILIES)
             progress(f"seeded {done:,}/{families:,} families ({clock.monotonic() - started:.0f} s)")
-    _reset_sequences(order)
+    reset_sequences(order)
     if connection.vendor == "postgresql":
-        _analyze()
+        analyze()
     result.seconds = clock.monotonic() - started
     return result
 

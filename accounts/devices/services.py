@@ -55,7 +55,7 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 # --- Tokens and the lookup -------------------------------------------------------------------
 
 
-def _token_new() -> tuple[str, str]:
+def token_new() -> tuple[str, str]:
     """A fresh (token, hint): the hint is what lists show, e.g. "fpd_k3m9q2xa"."""
     hint = "".join(secrets.choice(TOKEN_HINT_ALPHABET) for _ in range(TOKEN_HINT_LENGTH))
     prefix = f"{TOKEN_PREFIX}{hint}"
@@ -332,7 +332,7 @@ def device_register(
                     "remove one you no longer use first."
                 }
             )
-        token, prefix = _token_new()
+        token, prefix = token_new()
         device = Device.objects.create(
             teen=teen,
             name=name,

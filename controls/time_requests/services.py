@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.selectors import guardians_for_teen, is_guardian_of
 from controls.audit import audit_record
 from controls.days import LocalDay
-from controls.effective.cache import inputs_changed, requests_changed
+from controls.effective.cache import requests_changed
 from controls.effective.selectors import teen_day_of, teen_today
 from controls.models import (
     DayGrant,
@@ -382,9 +382,6 @@ def _tell_about_answer(
             dedupe_key=f"time_request:{time_request.pk}:answer",
             now=now,
         )
-    # A denial changes no policy input, an approval's grant does already: bump the teen's
-    # generation either way, so the change channel tells the teen's devices of the answer.
-    inputs_changed(teen_id=teen.pk)
     # The "asks for more time" notifications are settled for every guardian.
     Notification.objects.filter(
         dedupe_key=asked_dedupe_key(time_request.pk), read_at__isnull=True

@@ -72,12 +72,16 @@ def test_the_post_to_ask_still_works_at_the_same_address(client, tom, phone):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("answer", ["approve", "deny"])
-def test_an_answer_bumps_the_teens_policy_generation(alice, tom, answer):
+def test_an_answer_changes_the_etag_and_only_an_approval_the_policy(alice, tom, answer):
     time_request = time_request_create(teen=tom, minutes=15)
-    key = policy_entry_keys(tom.pk)[0]  # the inputs generation
-    cache.set(key, 1)
+    inputs_key, _, requests_key, _ = policy_entry_keys(tom.pk)
+    cache.set(inputs_key, 1)
+    cache.set(requests_key, 1)
     if answer == "approve":
         time_request_approve(time_request=time_request, guardian=alice)
     else:
         time_request_deny(time_request=time_request, guardian=alice)
-    assert cache.get(key) > 1
+    # The requests generation is in the ETag: a held device request wakes for either answer.
+    assert cache.get(requests_key) > 1
+    # Only an approval (its grant) changes the policy; a denial leaves its version alone.
+    assert (cache.get(inputs_key) > 1) is (answer == "approve")

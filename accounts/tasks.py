@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.devices.enrolment import device_enrolments_prune as prune_enrolments
 from accounts.pairing.services import pairing_invitations_expire as expire
 from accounts.pairing.unlinking import links_end_at_18
 from accounts.profile import time_zone_changes_apply_due as apply_due
@@ -31,3 +32,10 @@ def time_zone_changes_apply_due() -> int:
     already read in it from the change on: this only brings `time_zone` up to date). A second
     run finds nothing."""
     return apply_due()
+
+
+@shared_task
+def device_enrolments_prune() -> int:
+    """Wipe the sealed tokens of expired device enrolments and delete those a day past expiry.
+    A second run finds nothing."""
+    return prune_enrolments()

@@ -36,6 +36,10 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         {"minute": "*"},
     ),
     "Expire pairing invitations": ("accounts.tasks.pairing_invitations_expire", {"minute": "*"}),
+    "Prune expired device enrolment codes": (
+        "accounts.tasks.device_enrolments_prune",
+        {"minute": "23"},
+    ),
     # Hourly, not once a day: a teen turns 18 at their own local midnight, in any time zone.
     "End supervision when a teen turns 18": (
         "accounts.tasks.guardian_links_end_at_18",

@@ -290,3 +290,21 @@ def device_enrolment_poll(*, device_code: str, now: datetime | None = None) -> E
     if device.revoked_at is not None:
         raise EnrolmentError("access_denied", "The device was removed on the site.")
     return EnrolmentCollected(device=device, token=token)
+
+
+# Kept a day past expiry, so a device that polls late still hears `expired_token` (RFC 8628),
+# not "unknown code"; then deleted.
+KEPT_AFTER_EXPIRY = timedelta(days=1)
+
+
+def device_enrolments_prune(*, now: datetime | None = None) -> int:
+    """Wipe the sealed token of every expired enrolment (an approved code nobody collected must
+    not keep a live token) and delete enrolments a day past expiry. Returns the rows deleted;
+    a second run finds nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        DeviceEnrolment.objects.filter(expires_at__lte=now).exclude(sealed="").update(sealed="")
+        deleted, _ = DeviceEnrolment.objects.filter(
+            expires_at__lte=now - KEPT_AFTER_EXPIRY
+        ).delete()
+    return deleted

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
 from controls.api import device_channel
-from controls.api.device_schema import ETAG_HEADER, IF_NONE_MATCH, PolicySerializer
+from controls.api.device_schema import ETAG_HEADER, IF_NONE_MATCH, WAIT_QUERY, PolicySerializer
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
 from controls.effective.cache import (
     policy_entry_for_teen,
@@ -171,11 +171,11 @@ class DevicePolicyView(DeviceAPIView):
 
     @staticmethod
     def _answer(request, teen, found: dict | None = None) -> HttpResponse | None:
-        if "wait" in request.GET:  # the change channel (controls.api.device_channel)
+        if request.GET:  # the change channel (controls.api.device_channel)
             try:
                 wait = device_channel.wait_seconds(request)
-            except device_channel.WaitInvalid:
-                return device_channel.wait_invalid_response()
+            except device_channel.WaitInvalid as error:
+                return device_channel.wait_invalid_response(error)
             return device_channel.hold_in_thread(request, teen=teen, wait=wait)
         entry = policy_entry_for_teen(teen=teen, found=found)
         headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
@@ -193,6 +193,7 @@ class DevicePolicyView(DeviceAPIView):
         "an answer to a time request), else with 304 when the wait ends. Ask again at once "
         "after each answer; after a 503, after its Retry-After.",
         parameters=[
+            WAIT_QUERY,
             IF_NONE_MATCH,
             ETAG_HEADER,
         ],

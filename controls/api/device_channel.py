@@ -54,26 +54,38 @@ BUSY_RETRY_AFTER = 10
 
 
 class WaitInvalid(ValueError):
-    pass
+    """A query the policy GET refuses: `field` is the parameter named in the 400."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 def wait_seconds(request: HttpRequest) -> int | None:
-    """The `wait` query parameter: None when absent; WaitInvalid unless a whole number of
-    seconds from WAIT_MIN to WAIT_MAX."""
-    raw = request.GET.get("wait")
-    if raw is None:
+    """The `wait` query parameter: None when absent. WaitInvalid unless a whole number of
+    seconds from WAIT_MIN to WAIT_MAX, given once; any other parameter is refused too (the
+    policy takes no other, and a misspelt `wait` must not silently become a plain GET)."""
+    unknown = sorted(name for name in request.GET if name != "wait")
+    if unknown:
+        raise WaitInvalid(unknown[0], "Unknown parameter: the policy takes only `wait`.")
+    values = request.GET.getlist("wait")
+    if not values:
         return None
+    if len(values) > 1:
+        raise WaitInvalid("wait", "Give this parameter once.")
+    raw = values[0]
     if not raw.isdigit() or not WAIT_MIN <= int(raw) <= WAIT_MAX:
-        raise WaitInvalid(raw)
+        raise WaitInvalid("wait", f"Must be a whole number from {WAIT_MIN} to {WAIT_MAX}.")
     return int(raw)
 
 
-def wait_invalid_response() -> HttpResponse:
+def wait_invalid_response(error: WaitInvalid) -> HttpResponse:
     return HttpResponse(
         render_json(
             {
-                "detail": "Send how long to hold the request, in seconds.",
-                "wait": [f"Must be a whole number from {WAIT_MIN} to {WAIT_MAX}."],
+                "detail": "Send how long to hold the request, in seconds, as `wait`.",
+                error.field: [error.message],
             }
         ),
         status=400,
@@ -191,8 +203,8 @@ def channel_view(plain_view: Callable[[HttpRequest], HttpResponse]):
             return plain(request), None, None, 0.0
         try:
             wait_seconds(request)
-        except WaitInvalid:
-            return wait_invalid_response(), None, None, 0.0
+        except WaitInvalid as error:
+            return wait_invalid_response(error), None, None, 0.0
         read_at = clock.monotonic()
         entry = policy_entry_for_teen(teen=device.teen)
         if not etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), entry.etag):

@@ -20,6 +20,17 @@ ETAG_HEADER = OpenApiParameter(
     description="The policy version in quotes; send it back in If-None-Match.",
     response=[200, 304],
 )
+WAIT_QUERY = OpenApiParameter(
+    "wait",
+    {"type": "integer", "minimum": 1, "maximum": 55},
+    OpenApiParameter.QUERY,
+    description="The change channel: hold the request open up to this many seconds (1-55) "
+    "while the policy equals the ETag in If-None-Match; answered within a second of a change, "
+    "with 304 when the wait ends.",
+    # Not exploded: a value of the wrong shape still arrives under its name (and is refused).
+    style="form",
+    explode=False,
+)
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     OpenApiTypes.STR,

@@ -14,6 +14,7 @@ from accounts.devices.enrolment import (
     GRANT_TYPE,
     USER_CODE_ALPHABET,
     device_enrolment_start,
+    device_enrolments_prune,
     normalize_user_code,
 )
 from accounts.devices.services import device_for_token, token_hash
@@ -163,6 +164,27 @@ def test_a_code_expires_after_ten_minutes(client, tom):
         assert response.status_code == 400
         assert "No device is waiting with this code" in response.content.decode()
     assert not Device.objects.exists()
+
+
+@pytest.mark.django_db
+def test_expired_codes_lose_their_token_at_once_and_go_a_day_later(client, tom):
+    with time_machine.travel(NOW, tick=False) as clock:
+        old = start(client).json()
+        client.force_login(tom)
+        approve(client, old["user_code"], name="Never collected", teen=tom.pk)
+        clock.shift(timedelta(minutes=9))
+        fresh = start(client).json()
+        clock.shift(timedelta(minutes=2))  # the first code has expired, the second has not
+
+        assert device_enrolments_prune() == 0
+        sealed = dict(DeviceEnrolment.objects.values_list("user_code_hash", "sealed"))
+        assert all(value == "" for value in sealed.values())  # the uncollected token is gone
+        assert poll(client, old["device_code"]).json()["error"] == "expired_token"
+
+        clock.shift(timedelta(days=1, minutes=8))  # both a day past their expiry
+        assert device_enrolments_prune() == 2
+        assert device_enrolments_prune() == 0
+        assert poll(client, fresh["device_code"]).json()["error"] == "invalid_grant"
 
 
 @pytest.mark.django_db

@@ -146,6 +146,20 @@ def test_a_bad_wait_is_a_400_naming_wait(client, phone, wait):
         assert "wait" in response.json()
 
 
+@pytest.mark.parametrize(
+    ("query", "named"), [("wiat=30", "wiat"), ("wait=5&wait=6", "wait"), ("wait=5&x=1", "x")]
+)
+def test_a_misspelt_repeated_or_unknown_parameter_is_a_400_naming_it(client, phone, query, named):
+    _, token = phone
+
+    asgi = _asgi(lambda http: http.get(f"{POLICY}?{query}", headers=_headers(token)))
+    wsgi = client.get(f"{POLICY}?{query}", **auth(token))
+
+    for response in (asgi, wsgi):
+        assert response.status_code == 400
+        assert named in response.json()
+
+
 def test_the_channel_checks_the_token_first(phone):
     response = _asgi(lambda http: http.get(f"{POLICY}?wait=5"))
     assert response.status_code == 401

@@ -1,4 +1,4 @@
-"""Pairing by QR token and by code: the parent's page, the teen's confirmation, and the rules."""
+"""Pairing by QR token and by code: the parent's page and the teen's confirmation."""
 
 from __future__ import annotations
 
@@ -21,26 +21,17 @@ from accounts.models import (
 from accounts.pairing.services import (
     CODE_ALPHABET,
     INVALID_CODE_MESSAGE,
-    InvitationUnavailable,
     NotAllowed,
     PairingError,
     format_code,
     pairing_accept,
     pairing_invitation_create,
-    pairing_invitations_expire,
 )
 from controls.models import AuditEvent, Notification, NotificationKind, TeenRules
-from tests.factories import TeenFactory, UserFactory, birth_date_for_age, link
+from tests.accounts.pairing.steps import accept_invitation, enter_code
+from tests.factories import TeenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _enter_code(client, code: str):
-    return client.post(reverse("pair_enter_code"), {"code": code})
-
-
-def _accept(client, invitation: PairingInvitation):
-    return client.post(reverse("pair_confirm", args=[invitation.pk]), {"answer": "accept"})
 
 
 # --- the parent's side -------------------------------------------------------------------------
@@ -113,7 +104,7 @@ def test_it_revokes_a_code(alice_client, alice, uma, client):
     assert "Code revoked" in page and secrets.code_display not in page
 
     client.force_login(uma)
-    response = _enter_code(client, secrets.code)
+    response = enter_code(client, secrets.code)
     assert response.status_code == 400
     assert escape(INVALID_CODE_MESSAGE) in response.content.decode()
 
@@ -155,7 +146,7 @@ def test_it_links_by_code_with_the_teens_consent(
     invitation, secrets = pairing_invitation_create(parent=alice)
     client.force_login(uma)
     typed = f" {secrets.code[:4].lower()} - {secrets.code[4:]} "  # case, spaces, dashes ignored
-    response = _enter_code(client, typed)
+    response = enter_code(client, typed)
     assert response.status_code == 302
     assert response["Location"] == reverse("pair_confirm", args=[invitation.pk])
 
@@ -167,7 +158,7 @@ def test_it_links_by_code_with_the_teens_consent(
     assert not GuardianLink.objects.exists()  # nothing happens until the teen chooses
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = _accept(client, invitation)
+        response = accept_invitation(client, invitation)
     assert response.status_code == 302 and response["Location"] == reverse("teen_home")
     link = GuardianLink.objects.get(parent=alice, teen=uma)
     assert link.status == LinkStatus.ACTIVE
@@ -191,7 +182,7 @@ def test_it_links_by_qr_token(client, alice, uma):
     assert response.status_code == 302
     assert response["Location"] == reverse("pair_confirm", args=[invitation.pk])
     assert secrets.token not in response["Location"]
-    _accept(client, invitation)
+    accept_invitation(client, invitation)
     assert GuardianLink.objects.get(parent=alice, teen=uma).status == LinkStatus.ACTIVE
 
 
@@ -214,7 +205,7 @@ def test_the_qr_link_sends_a_signed_out_teen_to_sign_in_and_back(client, alice, 
 def test_it_declines_and_tells_the_parent(client, alice, uma):
     invitation, secrets = pairing_invitation_create(parent=alice)
     client.force_login(uma)
-    _enter_code(client, secrets.code)
+    enter_code(client, secrets.code)
     response = client.post(reverse("pair_confirm", args=[invitation.pk]), {"answer": "decline"})
     assert response.status_code == 302
     invitation.refresh_from_db()
@@ -227,7 +218,7 @@ def test_it_declines_and_tells_the_parent(client, alice, uma):
 def test_the_confirmation_page_needs_the_code_first(client, alice, uma):
     invitation, _ = pairing_invitation_create(parent=alice)
     client.force_login(uma)
-    response = _accept(client, invitation)  # guessing the id is not enough
+    response = accept_invitation(client, invitation)  # guessing the id is not enough
     assert response.status_code == 400
     assert not GuardianLink.objects.exists()
 
@@ -235,11 +226,11 @@ def test_the_confirmation_page_needs_the_code_first(client, alice, uma):
 def test_a_code_works_once(client, alice, uma):
     invitation, secrets = pairing_invitation_create(parent=alice)
     client.force_login(uma)
-    _enter_code(client, secrets.code)
-    _accept(client, invitation)
+    enter_code(client, secrets.code)
+    accept_invitation(client, invitation)
     other = TeenFactory(display_name="Otto")
     client.force_login(other)
-    response = _enter_code(client, secrets.code)
+    response = enter_code(client, secrets.code)
     assert response.status_code == 400
     assert escape(INVALID_CODE_MESSAGE) in response.content.decode()
     assert client.get(f"/pair/{secrets.token}").status_code == 400
@@ -250,7 +241,7 @@ def test_a_code_expires(client, alice, uma):
     _invitation, secrets = pairing_invitation_create(parent=alice)
     client.force_login(uma)
     with time_machine.travel(timezone.now() + timedelta(minutes=10, seconds=1)):
-        response = _enter_code(client, secrets.code)
+        response = enter_code(client, secrets.code)
         assert response.status_code == 400
         assert escape(INVALID_CODE_MESSAGE) in response.content.decode()
 
@@ -258,9 +249,9 @@ def test_a_code_expires(client, alice, uma):
 def test_a_code_that_expires_on_the_confirmation_page_links_nothing(client, alice, uma):
     invitation, secrets = pairing_invitation_create(parent=alice)
     client.force_login(uma)
-    _enter_code(client, secrets.code)
+    enter_code(client, secrets.code)
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
-        response = _accept(client, invitation)
+        response = accept_invitation(client, invitation)
     assert response.status_code == 400
     assert escape(INVALID_CODE_MESSAGE) in response.content.decode()
     assert not GuardianLink.objects.exists()
@@ -281,7 +272,7 @@ def test_wrong_expired_revoked_and_used_codes_get_the_same_answer(client, alice,
     client.force_login(uma)
     answers = set()
     for code in (wrong, used_secrets.code, revoked_secrets.code, expired_secrets.code):
-        response = _enter_code(client, code)
+        response = enter_code(client, code)
         errors = re.findall(r'<ul class="errorlist"[^>]*>(.*?)</ul>', response.content.decode())
         answers.add((response.status_code, tuple(errors)))
     assert answers == {(400, (f"<li>{escape(INVALID_CODE_MESSAGE)}</li>",))}
@@ -290,7 +281,7 @@ def test_wrong_expired_revoked_and_used_codes_get_the_same_answer(client, alice,
 def test_a_malformed_code_is_explained_without_counting(client, uma):
     client.force_login(uma)
     for _ in range(8):
-        response = _enter_code(client, "ABC0")
+        response = enter_code(client, "ABC0")
         assert response.status_code == 400
         assert "8 letters and numbers" in response.content.decode()
     assert client.get(reverse("pair_enter_code")).status_code == 200
@@ -300,274 +291,3 @@ def test_the_code_entry_page_offers_the_form(client, uma):
     client.force_login(uma)
     html = client.get(reverse("pair_enter_code")).content.decode()
     assert 'name="code"' in html and "Pairing code" in html
-
-
-# --- who may pair --------------------------------------------------------------------------------
-
-
-def test_an_adult_cannot_accept_and_is_told_why(client, alice, carl):
-    invitation, secrets = pairing_invitation_create(parent=alice)
-    client.force_login(carl)
-    response = client.get(f"/pair/{secrets.token}")
-    assert response.status_code == 403
-    assert "Only teens (13 to 17) can accept" in response.content.decode()
-    assert _enter_code(client, secrets.code).status_code == 403
-    assert _accept(client, invitation).status_code == 403
-    with pytest.raises(NotAllowed):
-        pairing_accept(invitation=invitation, teen=carl)
-    assert not GuardianLink.objects.exists()
-
-
-def test_the_parent_opening_their_own_link_is_told_to_show_it_to_the_teen(alice_client, alice):
-    _invitation, secrets = pairing_invitation_create(parent=alice)
-    response = alice_client.get(f"/pair/{secrets.token}")
-    assert response.status_code == 403
-    assert "This is your own code" in response.content.decode()
-    response = _enter_code(alice_client, secrets.code)
-    assert "This is your own code" in response.content.decode()
-
-
-def test_nobody_links_to_themself(alice):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    with pytest.raises(NotAllowed, match="your own"):
-        pairing_accept(invitation=invitation, teen=alice)
-    assert not GuardianLink.objects.exists()
-
-
-def test_the_database_refuses_a_self_link(alice):
-    from django.db import IntegrityError, transaction
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        GuardianLink.objects.create(parent=alice, teen=alice)
-
-
-def test_a_teen_already_linked_with_this_parent_is_told_so(tom, alice):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    with pytest.raises(PairingError, match="already linked with Alice"):
-        pairing_accept(invitation=invitation, teen=tom)
-    invitation.refresh_from_db()
-    assert invitation.status == InvitationStatus.PENDING
-
-
-def test_the_guardian_cap_holds(settings, tom, alice):
-    second = UserFactory(display_name="Gus")
-    link(second, tom)
-    third = UserFactory(display_name="Thea")
-    invitation, _ = pairing_invitation_create(parent=third)
-    with pytest.raises(PairingError, match="most allowed") as exc:
-        pairing_accept(invitation=invitation, teen=tom)
-    assert exc.value.code == "guardian_limit"
-    assert not GuardianLink.objects.filter(parent=third).exists()
-
-    settings.MAX_GUARDIANS_PER_TEEN = 3
-    created = pairing_accept(invitation=invitation, teen=tom)
-    assert created.status == LinkStatus.PENDING_APPROVAL
-
-
-def test_a_link_waiting_for_approval_counts_toward_the_cap(tom, alice):
-    bob_like = UserFactory(display_name="Ben")
-    invitation, _ = pairing_invitation_create(parent=bob_like)
-    pairing_accept(invitation=invitation, teen=tom)
-    stranger = UserFactory()
-    invitation, _ = pairing_invitation_create(parent=stranger)
-    with pytest.raises(PairingError, match="most allowed"):
-        pairing_accept(invitation=invitation, teen=tom)
-
-
-def test_a_used_invitation_cannot_be_accepted_twice_through_the_service(alice, uma):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    pairing_accept(invitation=invitation, teen=uma)
-    with pytest.raises(InvitationUnavailable):
-        pairing_accept(invitation=invitation, teen=TeenFactory())
-
-
-# --- the parent's page notices the answer --------------------------------------------------------
-
-
-def test_the_status_poll_answers_204_until_something_changes(alice_client, alice, uma):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    url = reverse("pairing_invitation_status", args=[invitation.pk])
-    assert alice_client.get(url + "?m=10", HTTP_HX_REQUEST="true").status_code == 204
-    pairing_accept(invitation=invitation, teen=uma)
-    response = alice_client.get(url + "?m=10", HTTP_HX_REQUEST="true")
-    assert response.status_code == 200
-    assert response["HX-Retarget"] == "#invitation-card"
-    assert "Linked with Uma" in response.content.decode()
-    assert "hx-trigger" not in response.content.decode()  # polling stops
-
-
-def test_the_status_poll_updates_the_time_left(alice_client, alice):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    url = reverse("pairing_invitation_status", args=[invitation.pk])
-    with time_machine.travel(timezone.now() + timedelta(minutes=3, seconds=30)):
-        response = alice_client.get(url + "?m=10")
-    assert response.status_code == 200
-    assert "7 more minutes" in response.content.decode()
-
-
-def test_the_parents_page_shows_a_pending_approval_and_an_expiry(alice_client, alice, tina):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    pairing_accept(invitation=invitation, teen=tina)
-    page = alice_client.get(reverse("pairing_invitation", args=[invitation.pk])).content.decode()
-    assert "Tina accepted" in page and "Waiting for approval" in page
-
-    expired, _ = pairing_invitation_create(parent=alice)
-    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
-        page = alice_client.get(reverse("pairing_invitation", args=[expired.pk])).content.decode()
-    assert "This code expired" in page
-
-
-# --- the periodic expiry -------------------------------------------------------------------------
-
-
-def test_the_expiry_task_marks_old_invitations_and_wipes_their_secrets(alice):
-    from accounts.tasks import pairing_invitations_expire as task
-
-    old, _ = pairing_invitation_create(parent=alice)
-    fresh, _ = pairing_invitation_create(parent=alice, now=timezone.now() + timedelta(minutes=5))
-    with time_machine.travel(timezone.now() + timedelta(minutes=10, seconds=30)):
-        assert task.delay().get() == 1
-        assert pairing_invitations_expire() == 0  # twice is harmless
-    old.refresh_from_db()
-    fresh.refresh_from_db()
-    assert (old.status, old.sealed) == (InvitationStatus.EXPIRED, "")
-    assert fresh.status == InvitationStatus.PENDING
-
-
-def test_the_periodic_tasks_are_declared():
-    from familypairing.periodic import PERIODIC_TASKS
-
-    tasks = {task for task, _ in PERIODIC_TASKS.values()}
-    assert "accounts.tasks.pairing_invitations_expire" in tasks
-    assert "accounts.tasks.guardian_links_end_at_18" in tasks
-
-
-# --- the dashboard and the teen's page -----------------------------------------------------------
-
-
-def test_the_dashboard_offers_link_a_teen_and_lists_links(alice_client, alice, tom):
-    pairing_invitation_create(parent=alice)
-    html = alice_client.get(reverse("dashboard")).content.decode()
-    assert "Link a teen" in html
-    assert reverse("pairing_start") in html
-    assert "Linked teens" in html and reverse("guardian_unlink", args=[tom.pk]) in html
-    assert "Pairing codes waiting" in html
-
-
-def test_the_teens_page_says_what_each_guardian_can_see(tom_client, tom):
-    html = tom_client.get(reverse("teen_home")).content.decode()
-    assert "My guardians" in html
-    assert "What Alice can see and manage" in html
-    assert "Set daily screen-time limits" in html
-    assert "Read your messages" in html
-    assert reverse("pair_enter_code") in html
-    assert "Unlink" in html
-
-
-def test_a_new_teen_signs_up_from_the_qr_link_and_comes_back_to_it(
-    client, alice, django_capture_on_commit_callbacks
-):
-    invitation, secrets = pairing_invitation_create(parent=alice)
-    path = f"/pair/{secrets.token}"
-    login_page = client.get(client.get(path)["Location"]).content.decode()
-    signup_links = set(re.findall(r'href="(/accounts/signup/[^"]*)"', login_page))
-    assert len(signup_links) == 1  # the header's "Create an account" keeps the way back too
-    signup_url = signup_links.pop().replace("&amp;", "&")
-    assert "next=" in signup_url
-
-    response = client.post(
-        signup_url,
-        {
-            "display_name": "Sam",
-            "email": "sam@example.com",
-            "birth_date": str(birth_date_for_age(15)),
-            "time_zone": "UTC",
-            "password1": "a very long passphrase 42",
-            "password2": "a very long passphrase 42",
-        },
-    )
-    assert response.status_code == 302
-    confirm = re.search(r"/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
-    response = client.post(confirm)
-    assert response["Location"] == path
-    response = client.get(path)
-    assert response["Location"] == reverse("pair_confirm", args=[invitation.pk])
-
-
-def test_the_dashboard_panel_costs_the_same_queries_for_one_teen_or_five(
-    alice, django_assert_num_queries
-):
-    from accounts.pairing.selectors import family_overview
-
-    link(alice, TeenFactory())
-    with django_assert_num_queries(4):
-        family_overview(guardian=alice)
-    for _ in range(4):
-        teen = TeenFactory()
-        link(alice, teen)
-        gus_invitation, _ = pairing_invitation_create(parent=UserFactory())
-        pairing_accept(invitation=gus_invitation, teen=teen)
-        pairing_invitation_create(parent=alice)
-    with django_assert_num_queries(4):
-        overview = family_overview(guardian=alice)
-    assert (len(overview.links), len(overview.approvals), len(overview.invitations)) == (5, 4, 4)
-
-
-def test_the_teens_panel_costs_a_fixed_number_of_queries(tom, django_assert_num_queries):
-    from accounts.pairing.selectors import teen_overview
-
-    with django_assert_num_queries(3):
-        overview = teen_overview(teen=tom)
-    assert [link.parent.display_name for link in overview.links] == ["Alice"]
-
-
-def test_the_status_poll_costs_a_fixed_number_of_queries(
-    alice_client, alice, django_assert_num_queries
-):
-    invitation, _ = pairing_invitation_create(parent=alice)
-    url = reverse("pairing_invitation_status", args=[invitation.pk])
-    alice_client.get(url)  # warm the session
-    # 2 are the session and the user (allauth's user-session tracking writes at most once a
-    # minute: familypairing.usersessions); 2 are the invitation and its link. Polled every few
-    # seconds while a parent waits, so it must stay flat.
-    with django_assert_num_queries(4):
-        assert alice_client.get(url + "?m=10").status_code == 204
-
-
-def test_the_confirmation_page_says_when_accepting_is_not_possible(client, tom, alice):
-    second = UserFactory(display_name="Gus")
-    link(second, tom)
-    invitation, secrets = pairing_invitation_create(parent=UserFactory(display_name="Thea"))
-    client.force_login(tom)
-    page = client.get(_enter_code(client, secrets.code)["Location"]).content.decode()
-    assert "the most allowed" in page
-    assert re.search(r'value="accept"\s+disabled', page)
-    response = _accept(client, invitation)
-    assert response.status_code == 400
-    assert "the most allowed" in response.content.decode()
-
-
-def test_the_admin_lists_invitations_and_links_without_any_code(client, alice, tom):
-    admin = UserFactory(is_staff=True, is_superuser=True)
-    invitation, secrets = pairing_invitation_create(parent=alice)
-    tom_link = GuardianLink.objects.get(parent=alice, teen=tom)
-    from accounts.pairing.unlinking import guardian_unlink
-
-    guardian_unlink(link=tom_link, guardian=alice)
-    client.force_login(admin)
-    pages = [
-        "/admin/accounts/pairinginvitation/",
-        f"/admin/accounts/pairinginvitation/{invitation.pk}/change/",
-        "/admin/accounts/guardianlink/",
-        f"/admin/accounts/guardianlink/{tom_link.pk}/change/",
-        "/admin/accounts/unlinkrequest/",
-        "/admin/accounts/attemptcounter/",
-    ]
-    for url in pages:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        html = response.content.decode()
-        for secret in (secrets.code, secrets.code_display, secrets.token, invitation.code_hash):
-            assert secret not in html
-    history = client.get(pages[3]).content.decode()
-    assert "link.ended" in history and "Alice unlinked from Tom." in history

@@ -7,13 +7,17 @@
    Each device re-issues its poll with the new ETag at once, as a real client does.
 2. **Memory per idle connection**: the uvicorn process's RSS with 0 and with 1,000 held
    requests.
-3. **Steady state of a real device**: one usage report a minute (with its last-seen write) on
-   gunicorn plus its channel (a held poll re-issued after each answer, at most every 50 s) on
-   uvicorn. Measured as CPU-seconds of every server process (gunicorn workers, uvicorn, the
-   PostgreSQL backends of the bench database; Redis is shared on this machine, so its CPU is
-   counted from `INFO cpu` as an upper bound) while the 1,000 devices run that loop at 60×
-   speed for a fixed time; divided by the device-minutes served. The capacity at 50% of the
-   machine's cores is `cores × 0.5 × 60 / (CPU-seconds per device-minute)`.
+3. **Steady state of a real device**: one usage report a minute (with its once-a-minute
+   last-seen write) on gunicorn plus its channel (a held poll re-issued after each answer) on
+   uvicorn, measured in two phases so that each cost is read alone: every device sends
+   `--reports` reports a minute apart with no channel connected (CPU-seconds of the gunicorn
+   workers and the PostgreSQL backends of the bench database, per report); then every device
+   holds its channel while nothing changes, after the connection surge, for
+   `--channel-seconds` (CPU-seconds of uvicorn and PostgreSQL, per answered poll). A device
+   costs one report plus `60 / 40` polls a minute (waits drawn from 30-50 s); the capacity at
+   50% of the machine's cores is `cores × 0.5 × 60 / (CPU-seconds per device-minute)`. Redis
+   serves other users on this machine, so its CPU (`INFO cpu`) is added only as an upper bound.
+   The bench client runs on the same cores and is not counted.
 
 Every server binds to 127.0.0.1; every loop is bounded; the processes stop when it ends.
 """
@@ -158,7 +162,7 @@ async def measure(args, urls: dict, data: dict, pids: dict) -> dict:
         httpx.AsyncClient(limits=limits, timeout=timeout) as channel_http,
         httpx.AsyncClient(timeout=30) as api,
     ):
-        rss_idle = rss_mb(pids["uvicorn"])
+        rss_idle = rss_mb(pids["uvicorn_pid"])
         stop = asyncio.Event()
         tasks = [asyncio.create_task(hold(channel_http, urls["channel"], d, stop)) for d in devices]
         for _ in range(600):  # until every device holds a poll (its first answer came)
@@ -166,7 +170,7 @@ async def measure(args, urls: dict, data: dict, pids: dict) -> dict:
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(2)  # every second poll is now held
-        rss_held = rss_mb(pids["uvicorn"])
+        rss_held = rss_mb(pids["uvicorn_pid"])
         result["connections"] = len(devices)
         result["rss_idle_mb"] = rss_idle
         result["rss_held_mb"] = rss_held
@@ -207,89 +211,86 @@ async def measure(args, urls: dict, data: dict, pids: dict) -> dict:
             f"{result['grant_p95_ms']:.0f} ms, max {result['grant_max_ms']:.0f} ms"
         )
 
-        # 3. Steady state: every device reports once per simulated minute.
-        speed = args.speed
-        seconds = args.steady_seconds
-        server_pids = pids["servers"]() + pids["postgres"]()
-        cpu_before = {pid: cpu_seconds(pid) for pid in server_pids}
-        redis_before = pids["redis_cpu"]()
-        polls_before = sum(d.polls for d in devices)
-        reports = 0
-        minute = 60 / speed  # one simulated minute
-        started = time.perf_counter()
-        sem = asyncio.Semaphore(8)
-        report_times: dict[str, datetime] = {}
-
-        async def report(device: Device) -> None:
-            nonlocal reports
-            now = datetime.now(UTC)
-            start = report_times.get(device.token, now - timedelta(seconds=60))
-            start = max(start, now - timedelta(seconds=3000))
-            seconds_used = max(1, min(60, int((now - start).total_seconds())))
-            report_times[device.token] = start + timedelta(seconds=seconds_used)
-            body = {
-                "events": [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "started_at": start.isoformat(),
-                        "seconds": seconds_used,
-                        "app": "web:example.com",
-                    }
-                ]
-            }
-            async with sem:
-                try:
-                    response = await api.post(
-                        f"{urls['api']}/api/v1/device/usage",
-                        content=json.dumps(body),
-                        headers={
-                            "Authorization": f"Bearer {device.token}",
-                            "Content-Type": "application/json",
-                        },
-                    )
-                except httpx.HTTPError:
-                    return
-            if response.status_code == 200:
-                reports += 1
-
-        rounds = 0
-        while time.perf_counter() - started < seconds:
-            round_start = time.perf_counter()
-            await asyncio.gather(*(report(d) for d in devices))
-            rounds += 1
-            await asyncio.sleep(max(0.0, minute - (time.perf_counter() - round_start)))
-        elapsed = time.perf_counter() - started
-        cpu_after = {pid: cpu_seconds(pid) for pid in server_pids}
-        redis_cpu = max(0.0, pids["redis_cpu"]() - redis_before)
-        polls = sum(d.polls for d in devices) - polls_before
         stop.set()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-    cpu = sum(cpu_after[pid] - cpu_before[pid] for pid in server_pids)
-    # The channel's cost at real speed: a poll every WAIT seconds per device is
-    # `60 / WAIT` polls per device-minute; the polls seen ran at that rate already (not sped
-    # up), so their CPU is in `cpu` at real speed while the reports ran `speed` times faster.
-    device_minutes_reports = reports  # one report per device-minute
-    channel_minutes = len(devices) * elapsed / 60
-    result.update(
-        reports=reports,
-        rounds=rounds,
-        seconds=elapsed,
-        polls=polls,
-        cpu_seconds=cpu,
-        redis_cpu_seconds=redis_cpu,
-    )
-    # Split the CPU between reports and polls by measuring the idle channel alone afterwards
-    # would take another minute; instead the split uses the idle-hold figure measured below.
-    result["device_minutes_reports"] = device_minutes_reports
-    result["channel_device_minutes"] = channel_minutes
     return result
 
 
-async def idle_channel_cpu(urls: dict, data: dict, pids: dict, seconds: float) -> dict:
-    """CPU-seconds of the servers while 1,000 devices only hold their channel (no reports)."""
+def _server_cpu(pids: dict, names: tuple[str, ...]) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) for name in names for pid in pids[name]()}
+
+
+def _spent(before: dict[int, float], pids: dict, names: tuple[str, ...]) -> float:
+    """CPU-seconds spent since `before` by the processes alive then (a PostgreSQL backend that
+    ended meanwhile counts until it was last seen)."""
+    after = _server_cpu(pids, names)
+    return sum(max(0.0, after.get(pid, before[pid]) - before[pid]) for pid in before)
+
+
+async def report_cost(urls: dict, data: dict, pids: dict, per_device: int) -> dict:
+    """CPU of gunicorn and PostgreSQL per usage report (one minute of use, the device's
+    once-a-minute last-seen write included), with no channel connected so nothing else runs."""
+    import httpx
+
+    devices = [Device(token, f["teen"]) for f in data["families"] for token in f["tokens"]]
+    start = datetime.now(UTC) - timedelta(minutes=per_device + 5)
+    sem = asyncio.Semaphore(8)
+    accepted = 0
+
+    async def report(api, device: Device, minute: int) -> None:
+        nonlocal accepted
+        started_at = start + timedelta(minutes=minute)
+        body = {
+            "events": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "started_at": started_at.isoformat(),
+                    "seconds": 60,
+                    "app": "web:example.com",
+                }
+            ]
+        }
+        async with sem:
+            response = await api.post(
+                f"{urls['api']}/api/v1/device/usage",
+                content=json.dumps(body),
+                headers={
+                    "Authorization": f"Bearer {device.token}",
+                    "Content-Type": "application/json",
+                },
+            )
+        if response.status_code == 200:
+            accepted += 1
+
+    names = ("gunicorn", "postgres")
+    async with httpx.AsyncClient(timeout=60) as api:
+        before = _server_cpu(pids, names)
+        redis_before = pids["redis_cpu"]()
+        started = time.perf_counter()
+        for minute in range(per_device):
+            # Each device's minutes in order, as a device sends them, a real minute apart, so
+            # that every report makes its once-a-minute last-seen write (LAST_SEEN_RESOLUTION).
+            round_started = time.perf_counter()
+            await asyncio.gather(*(report(api, d, minute) for d in devices))
+            if minute < per_device - 1:
+                await asyncio.sleep(max(0.0, 61 - (time.perf_counter() - round_started)))
+        elapsed = time.perf_counter() - started
+        cpu = _spent(before, pids, names)
+    return {
+        "reports": accepted,
+        "sent": len(devices) * per_device,
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "redis_cpu_seconds": max(0.0, pids["redis_cpu"]() - redis_before),
+    }
+
+
+async def channel_cost(urls: dict, data: dict, pids: dict, seconds: float) -> dict:
+    """CPU of uvicorn and PostgreSQL per answered poll while every device holds its channel
+    and nothing changes: measured after the connection surge (every device's first answer
+    and its second poll held), over `seconds`."""
     import httpx
 
     devices = [Device(token, f["teen"]) for f in data["families"] for token in f["tokens"]]
@@ -301,17 +302,26 @@ async def idle_channel_cpu(urls: dict, data: dict, pids: dict, seconds: float) -
             if all(d.etag for d in devices):
                 break
             await asyncio.sleep(0.1)
-        server_pids = pids["servers"]() + pids["postgres"]()
-        before = {pid: cpu_seconds(pid) for pid in server_pids}
+        await asyncio.sleep(5)  # every second poll is held now: the surge is over
+        names = ("uvicorn", "postgres")
+        before = _server_cpu(pids, names)
+        redis_before = pids["redis_cpu"]()
         polls_before = sum(d.polls for d in devices)
         await asyncio.sleep(seconds)
-        cpu = sum(cpu_seconds(pid) - before[pid] for pid in server_pids)
+        cpu = _spent(before, pids, names)
         polls = sum(d.polls for d in devices) - polls_before
+        redis_cpu = max(0.0, pids["redis_cpu"]() - redis_before)
         stop.set()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return {"cpu_seconds": cpu, "device_minutes": len(devices) * seconds / 60, "polls": polls}
+    return {
+        "devices": len(devices),
+        "seconds": seconds,
+        "polls": polls,
+        "cpu_seconds": cpu,
+        "redis_cpu_seconds": redis_cpu,
+    }
 
 
 # --- The run -----------------------------------------------------------------------------------
@@ -321,9 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.channel")
     parser.add_argument("--devices", type=int, default=1000, help="connected devices (1000)")
     parser.add_argument("--grants", type=int, default=40, help="grants measured (40)")
-    parser.add_argument("--speed", type=float, default=10, help="simulated minutes per minute")
-    parser.add_argument("--steady-seconds", type=float, default=30, help="steady-state run (30)")
-    parser.add_argument("--idle-seconds", type=float, default=50, help="idle-channel run (50)")
+    parser.add_argument(
+        "--reports", type=int, default=2, help="usage reports per device, a minute apart (2)"
+    )
+    parser.add_argument(
+        "--channel-seconds", type=float, default=60, help="the held-channel phase (60 s)"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--output", type=Path, default=VAR_DIR / "channel.json")
     args = parser.parse_args(argv)
@@ -426,45 +439,57 @@ def main(argv: list[str] | None = None) -> int:
             return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
         pids = {
-            "uvicorn": uvicorn.pid,
-            "servers": lambda: [gunicorn.pid, *child_pids(gunicorn.pid), uvicorn.pid],
+            "uvicorn_pid": uvicorn.pid,
+            "uvicorn": lambda: [uvicorn.pid],
+            "gunicorn": lambda: [gunicorn.pid, *child_pids(gunicorn.pid)],
             "postgres": postgres_pids,
             "redis_cpu": redis_cpu,
         }
         result = asyncio.run(measure(args, urls, data, pids))
-        idle = asyncio.run(idle_channel_cpu(urls, data, pids, args.idle_seconds))
+        say(f"  report phase: {args.reports} usage reports per device, no channel connected")
+        reports = asyncio.run(report_cost(urls, data, pids, args.reports))
+        say(f"  channel phase: every device holds its poll, {args.channel_seconds:g} s measured")
+        channel = asyncio.run(channel_cost(urls, data, pids, args.channel_seconds))
     finally:
         processes.stop_all()
 
     cores = os.cpu_count() or 1
-    channel_per_minute = idle["cpu_seconds"] / idle["device_minutes"]
-    # The steady run's CPU, less its channel share (real time), is the reports' CPU.
-    reports_cpu = result["cpu_seconds"] - channel_per_minute * result["channel_device_minutes"]
-    per_report = max(0.0, reports_cpu) / max(1, result["reports"])
-    per_device_minute = per_report + channel_per_minute
+    per_report = reports["cpu_seconds"] / max(1, reports["reports"])
+    per_poll = channel["cpu_seconds"] / max(1, channel["polls"])
+    # A device re-polls when its wait ends (a client waits `WAIT` s; the bench draws 30-50 s, like
+    # devices that connected at random moments): polls per device-minute at the mean wait.
+    polls_per_minute = 60 / (WAIT - 10)
+    per_device_minute = per_report + per_poll * polls_per_minute
     capacity = cores * 0.5 * 60 / per_device_minute
-    redis_share = result["redis_cpu_seconds"] / max(1, result["reports"])
-    capacity_with_redis = cores * 0.5 * 60 / (per_device_minute + redis_share)
+    redis_per_minute = (
+        reports["redis_cpu_seconds"] / max(1, reports["reports"])
+        + channel["redis_cpu_seconds"] / max(1, channel["polls"]) * polls_per_minute
+    )
+    capacity_with_redis = cores * 0.5 * 60 / (per_device_minute + redis_per_minute)
     summary = {
         **result,
-        "idle": idle,
+        "reports": reports,
+        "channel": channel,
         "cpu_ms_per_report": per_report * 1000,
-        "cpu_ms_channel_per_device_minute": channel_per_minute * 1000,
+        "cpu_ms_per_poll": per_poll * 1000,
+        "polls_per_device_minute": polls_per_minute,
         "cpu_ms_per_device_minute": per_device_minute * 1000,
         "devices_at_half_cpu": capacity,
         "devices_at_half_cpu_with_redis": capacity_with_redis,
         "cores": cores,
+        "load_average_after": os.getloadavg()[0],
     }
     say(
-        f"  steady state: {result['reports']} reports in {result['seconds']:.0f} s; "
-        f"{per_report * 1000:.2f} CPU-ms per report (gunicorn + PostgreSQL), "
-        f"{channel_per_minute * 1000:.3f} CPU-ms per device-minute of channel (uvicorn + "
-        f"PostgreSQL; {idle['polls']} polls in {args.idle_seconds:g} s)"
+        f"  a usage report costs {per_report * 1000:.2f} CPU-ms (gunicorn + PostgreSQL; "
+        f"{reports['reports']}/{reports['sent']} accepted in {reports['seconds']:.0f} s); "
+        f"a held poll {per_poll * 1000:.2f} CPU-ms (uvicorn + PostgreSQL; {channel['polls']} "
+        f"answered in {channel['seconds']:g} s)"
     )
     say(
-        f"  a real device costs {per_device_minute * 1000:.2f} CPU-ms a minute: "
-        f"{capacity:,.0f} devices at 50% of {cores} cores ({capacity_with_redis:,.0f} counting "
-        f"Redis's whole CPU, which other users of this machine share)"
+        f"  a real device (1 report + {polls_per_minute:.1f} polls a minute) costs "
+        f"{per_device_minute * 1000:.2f} CPU-ms a minute: {capacity:,.0f} devices at 50% of "
+        f"{cores} cores ({capacity_with_redis:,.0f} counting Redis's CPU, an upper bound: other "
+        f"users of this machine share it); load average {summary['load_average_after']:.2f}"
     )
     args.output.write_text(json.dumps(summary, indent=2, default=str))
     say(f"  written to {args.output.relative_to(BASE_DIR)}")

@@ -46,7 +46,7 @@ from controls.usage.services import usage_record_batch
 from familypairing.api import ErrorSerializer
 
 VERSION_PATTERN = re.compile(r"^[0-9a-f]{1,64}$")
-CACHE_CONTROL = "private, no-cache"
+CACHE_CONTROL = device_channel.CACHE_CONTROL
 
 
 class DeviceIsSupervised(permissions.BasePermission):
@@ -63,22 +63,6 @@ class DeviceIsSupervised(permissions.BasePermission):
 class DeviceAPIView(APIView):
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = [permissions.IsAuthenticated, DeviceIsSupervised]
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110) of a quoted `etag` with an If-None-Match header: a list of
-    tags, or `*`. An unquoted tag is accepted too: devices are not all careful HTTP clients."""
-    if not header:
-        return False
-    bare = etag.strip('"')
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*":
-            return True
-        candidate = candidate.removeprefix("W/").strip('"')
-        if candidate == bare:
-            return True
-    return False
 
 
 # --- Schema-only serializers -------------------------------------------------------------------
@@ -178,10 +162,7 @@ class DevicePolicyView(DeviceAPIView):
                 return device_channel.wait_invalid_response(error)
             return device_channel.hold_in_thread(request, teen=teen, wait=wait)
         entry = policy_entry_for_teen(teen=teen, found=found)
-        headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
-        if _etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), entry.etag):
-            return HttpResponseNotModified(headers=headers)
-        return HttpResponse(entry.body, content_type="application/json", headers=headers)
+        return device_channel.entry_response(request, entry)
 
     @extend_schema(
         summary="The effective policy for this device's teen",
@@ -329,7 +310,7 @@ class _BlocklistView(DeviceAPIView):
         teen = request.user
         rules = rules_ensure_for_teen(teen=teen)
         headers = {"ETag": f'"rules-{teen.pk}-{rules.version}"', "Cache-Control": CACHE_CONTROL}
-        if _etag_matches(request.headers.get("If-None-Match", ""), headers["ETag"]):
+        if device_channel.etag_matches(request.headers.get("If-None-Match", ""), headers["ETag"]):
             return HttpResponseNotModified(headers=headers)
         text = self.render_text(browsing=browsing_rules(rules), version=rules.version)
         return HttpResponse(text, content_type="text/plain; charset=utf-8", headers=headers)

@@ -38,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.engines import (
-    BASE_DIR,
     VAR_DIR,
     bench_database_url,
     redis_db,
@@ -50,28 +49,20 @@ from bench.runner import (
     BenchError,
     Processes,
     child_pids,
+    cpu_spent,
     free_port,
     install_signal_handlers,
     rss_mb,
+    server_cpu,
     start_gunicorn,
     wait_for_http,
 )
 
 WAIT = 50
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (its own threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -218,17 +209,6 @@ async def measure(args, urls: dict, data: dict, pids: dict) -> dict:
     return result
 
 
-def _server_cpu(pids: dict, names: tuple[str, ...]) -> dict[int, float]:
-    return {pid: cpu_seconds(pid) for name in names for pid in pids[name]()}
-
-
-def _spent(before: dict[int, float], pids: dict, names: tuple[str, ...]) -> float:
-    """CPU-seconds spent since `before` by the processes alive then (a PostgreSQL backend that
-    ended meanwhile counts until it was last seen)."""
-    after = _server_cpu(pids, names)
-    return sum(max(0.0, after.get(pid, before[pid]) - before[pid]) for pid in before)
-
-
 async def report_cost(urls: dict, data: dict, pids: dict, per_device: int) -> dict:
     """CPU of gunicorn and PostgreSQL per usage report (one minute of use, the device's
     once-a-minute last-seen write included), with no channel connected so nothing else runs."""
@@ -264,9 +244,8 @@ async def report_cost(urls: dict, data: dict, pids: dict, per_device: int) -> di
         if response.status_code == 200:
             accepted += 1
 
-    names = ("gunicorn", "postgres")
     async with httpx.AsyncClient(timeout=60) as api:
-        before = _server_cpu(pids, names)
+        before = {name: server_cpu(pids, (name,)) for name in ("gunicorn", "postgres")}
         redis_before = pids["redis_cpu"]()
         started = time.perf_counter()
         for minute in range(per_device):
@@ -277,12 +256,14 @@ async def report_cost(urls: dict, data: dict, pids: dict, per_device: int) -> di
             if minute < per_device - 1:
                 await asyncio.sleep(max(0.0, 61 - (time.perf_counter() - round_started)))
         elapsed = time.perf_counter() - started
-        cpu = _spent(before, pids, names)
+        split = {name: cpu_spent(before[name], pids, (name,)) for name in before}
+        cpu = sum(split.values())
     return {
         "reports": accepted,
         "sent": len(devices) * per_device,
         "seconds": elapsed,
         "cpu_seconds": cpu,
+        "cpu_seconds_by_process": split,
         "redis_cpu_seconds": max(0.0, pids["redis_cpu"]() - redis_before),
     }
 
@@ -303,12 +284,12 @@ async def channel_cost(urls: dict, data: dict, pids: dict, seconds: float) -> di
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(5)  # every second poll is held now: the surge is over
-        names = ("uvicorn", "postgres")
-        before = _server_cpu(pids, names)
+        before = {name: server_cpu(pids, (name,)) for name in ("uvicorn", "postgres")}
         redis_before = pids["redis_cpu"]()
         polls_before = sum(d.polls for d in devices)
         await asyncio.sleep(seconds)
-        cpu = _spent(before, pids, names)
+        split = {name: cpu_spent(before[name], pids, (name,)) for name in before}
+        cpu = sum(split.values())
         polls = sum(d.polls for d in devices) - polls_before
         redis_cpu = max(0.0, pids["redis_cpu"]() - redis_before)
         stop.set()
@@ -320,6 +301,7 @@ async def channel_cost(urls: dict, data: dict, pids: dict, seconds: float) -> di
         "seconds": seconds,
         "polls": polls,
         "cpu_seconds": cpu,
+        "cpu_seconds_by_process": split,
         "redis_cpu_seconds": redis_cpu,
     }
 
@@ -427,8 +409,12 @@ def main(argv: list[str] | None = None) -> int:
 
         def postgres_pids() -> list[int]:
             with psycopg.connect(database_url.replace(f"/{db_name}", "/postgres")) as conn:
+                # The servers' own connections: not autovacuum, which runs on its own schedule
+                # after the seed and would be charged to whichever phase it overlaps.
                 rows = conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [db_name]
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                    [db_name],
                 ).fetchall()
             return [row[0] for row in rows]
 
@@ -492,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         f"users of this machine share it); load average {summary['load_average_after']:.2f}"
     )
     args.output.write_text(json.dumps(summary, indent=2, default=str))
-    say(f"  written to {args.output.relative_to(BASE_DIR)}")
+    say(f"  written to {args.output}")
     return 0
 
 

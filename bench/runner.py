@@ -221,6 +221,29 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (its own threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def server_cpu(pids: dict, names: tuple[str, ...]) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) for name in names for pid in pids[name]()}
+
+
+def cpu_spent(before: dict[int, float], pids: dict, names: tuple[str, ...]) -> float:
+    """CPU-seconds spent since `before` by the processes alive then (a PostgreSQL backend that
+    ended meanwhile counts until it was last seen)."""
+    after = server_cpu(pids, names)
+    return sum(max(0.0, after.get(pid, before[pid]) - before[pid]) for pid in before)
+
+
 @dataclass
 class WrkResult:
     requests: int

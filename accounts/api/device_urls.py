@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from accounts.api import device_about
 from accounts.api import devices as views
 from accounts.api import enrolment
 
@@ -16,6 +17,7 @@ urlpatterns = [
         enrolment.DeviceEnrolmentTokenView.as_view(),
         name="api-device-enrolment-token",
     ),
+    path("device/about", device_about.DeviceAboutView.as_view(), name="api-device-about"),
     path("device/heartbeat", enrolment.DeviceHeartbeatView.as_view(), name="api-device-heartbeat"),
     path("teens/<int:teen_id>/devices", views.TeenDevicesView.as_view(), name="api-teen-devices"),
     path("devices/<int:device_id>", views.DeviceDetailView.as_view(), name="api-device-detail"),

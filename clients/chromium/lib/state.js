@@ -141,11 +141,16 @@ export function warningsShown(policy, shown, minutes) {
   return { date: policy.local_date, minutes: [...new Set([...base, ...minutes])] };
 }
 
-/** "at 18:30" today, or "tomorrow at 07:00", in the browser's time zone. */
+/** "Opens again at 18:30" today, "… tomorrow at 07:00", or "… on Friday at 07:00", in the
+ * browser's time zone and language. */
 export function opensWords(opensAtMs, nowMs, locale = undefined) {
   if (!opensAtMs || Number.isNaN(opensAtMs)) return "";
   const at = new Date(opensAtMs);
   const time = at.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
-  const sameDay = new Date(nowMs).toDateString() === at.toDateString();
-  return sameDay ? `Opens again at ${time}` : `Opens again ${at.toLocaleDateString(locale, { weekday: "long" })} at ${time}`;
+  const today = new Date(nowMs);
+  const tomorrow = new Date(nowMs);
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  if (today.toDateString() === at.toDateString()) return `Opens again at ${time}`;
+  if (tomorrow.toDateString() === at.toDateString()) return `Opens again tomorrow at ${time}`;
+  return `Opens again on ${at.toLocaleDateString(locale, { weekday: "long" })} at ${time}`;
 }

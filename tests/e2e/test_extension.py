@@ -1,0 +1,176 @@
+"""The Chromium extension (`clients/chromium/`, issue 15) against a live test server, in Debian's
+Chromium with the extension loaded unpacked: linking by code, time per site, the limit, a
+guardian's grant over the change channel, site rules, asking for time, and offline.
+
+Time is sped up on the server's side (a small limit, usage booked through the usage service)
+and by the extension's own storage config (a report every 2 s instead of every minute); the
+extension's code is the one a family installs (see tests/e2e/extension_support.py).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.devices.enrolment import device_enrolment_approve, device_enrolment_for_code
+from controls.models import UsageEvent
+from controls.rules.services import browsing_update, screen_time_update
+from controls.time_requests.services import time_request_approve, time_request_deny
+from tests.e2e.conftest import chromium_path
+from tests.e2e.extension_support import ROOT, Relay, Sites, launch, storage, wait_until
+
+SHOTS = ROOT / "docs" / "screenshots"
+REPORT_SECONDS = 2
+GRANT_BOUND_SECONDS = 2.0
+
+
+@pytest.fixture
+def sites():
+    served = Sites()
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def relay(live_server):
+    host, port = live_server.thread.host, live_server.thread.port
+    served = Relay("127.0.0.1" if host == "localhost" else host, port)
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def browser_extension(playwright, tmp_path, sites):
+    context, worker, extension_id = launch(playwright, tmp_path, chromium_path(), sites)
+    yield context, worker, extension_id
+    context.close()
+
+
+def link(context, worker, extension_id, relay, teen):
+    """Link the browser as a family does: the options page shows a code, the teen approves it
+    (the approval page's service), the extension collects its token."""
+    worker.evaluate(
+        "(s) => chrome.storage.local.set({config: {reportSeconds: s, pollWait: 20}})",
+        REPORT_SECONDS,
+    )
+    options = context.new_page()
+    options.goto(f"chrome-extension://{extension_id}/options.html")
+    options.get_by_label("Server address").fill(relay.url)
+    options.get_by_role("button", name="Get a link code").click()
+    code = options.locator("#user-code")
+    code.wait_for(state="visible", timeout=10_000)
+    assert options.locator("#qr svg").count() == 1
+    enrolment = device_enrolment_for_code(user_code=code.inner_text())
+    assert enrolment is not None
+    device_enrolment_approve(enrolment=enrolment, actor=teen, teen=teen, name="School laptop")
+    wait_until(lambda: storage(worker, "token")["token"], timeout=15, what="the device token")
+    options.get_by_text("This browser is linked").wait_for(timeout=10_000)
+    wait_until(lambda: storage(worker, "policy")["policy"], timeout=10, what="the first policy")
+    wait_until(lambda: storage(worker, "about")["about"], timeout=10, what="who supervises")
+    return options
+
+
+def site_seconds(teen, site: str) -> int:
+    total = UsageEvent.objects.filter(device__teen=teen, app=f"web:{site}").aggregate(
+        total=Sum("seconds")
+    )["total"]
+    return total or 0
+
+
+def book(teen, seconds: int):
+    """Usage from another of the teen's devices, through the usage service."""
+    from controls.usage.events import usage_events_parse
+    from controls.usage.services import usage_record_batch
+    from tests.device_support import register
+
+    device, _ = register(teen, name="Phone")
+    now = timezone.now()
+    events = usage_events_parse(
+        {
+            "events": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "started_at": (now - timedelta(seconds=seconds + 5)).isoformat(),
+                    "seconds": seconds,
+                    "app": "",
+                }
+            ]
+        },
+        now=now,
+    )
+    usage_record_batch(device=device, events=events, now=now)
+
+
+def block_page(extension_id):
+    return lambda url: url.startswith(f"chrome-extension://{extension_id}/block.html")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_link_count_a_site_reach_the_limit_ask_and_get_time(
+    browser_extension, relay, sites, live_server, alice, tom, client, login
+):
+    context, worker, extension_id = browser_extension
+    options = link(context, worker, extension_id, relay, tom)
+    options.close()
+
+    # Time per site: a page of video.example in front, reported every 2 s.
+    page = context.new_page()
+    page.goto(sites.url("www.video.example", "/watch?v=1"))
+    page.bring_to_front()
+    wait_until(lambda: site_seconds(tom, "video.example") >= 4, timeout=15, what="booked time")
+    guardian = context.new_page()
+    login(guardian, alice)
+    guardian.goto(f"{live_server.url}/teens/{tom.pk}/")
+    assert "video.example" in guardian.content()
+    guardian.close()
+    page.bring_to_front()
+
+    # The limit: 1 minute a day, and more than that already used on the teen's phone.
+    screen_time_update(actor=alice, teen=tom, changes={"every_day": 1})
+    book(tom, 70)
+    page.wait_for_url(block_page(extension_id), timeout=5_000)
+    page.get_by_text("Today's screen time is used up.").wait_for(timeout=5_000)
+    other = context.new_page()
+    other.goto(sites.url("game.example"))
+    other.wait_for_url(block_page(extension_id), timeout=5_000)
+    other.close()
+
+    # Ask for time from the block page; the answer shows there, live.
+    page.get_by_label("How much").select_option("15")
+    page.get_by_label("Why (your guardian sees this)").fill("Homework on the video site")
+    page.get_by_role("button", name="Ask for more time").click()
+    page.get_by_text("Waiting for an answer").wait_for(timeout=5_000)
+    from controls.models import TimeRequest
+
+    asked = TimeRequest.objects.get(teen=tom)
+    assert asked.reason == "Homework on the video site"
+    time_request_deny(time_request=asked, guardian=alice, note="After dinner")
+    page.get_by_text("Alice said no to 15 minutes.").wait_for(timeout=5_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "extension-block-page.png"))
+
+    # A guardian's +15 minutes opens it again within 2 s.
+    client.force_login(alice)
+    started = time.monotonic()
+    response = client.post(
+        f"/api/v1/teens/{tom.pk}/grants",
+        data={"bonus_minutes": 15},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    page.wait_for_url(lambda url: url.startswith(sites.url("www.video.example")), timeout=GRANT_BOUND_SECONDS * 1000)
+    assert time.monotonic() - started < GRANT_BOUND_SECONDS
+
+    popup = context.new_page()
+    popup.set_viewport_size({"width": 340, "height": 330})
+    popup.goto(f"chrome-extension://{extension_id}/popup.html")
+    popup.get_by_text("Supervised by Alice").wait_for(timeout=5_000)
+    assert "left" in popup.locator("#left").inner_text()
+    popup.screenshot(path=str(SHOTS / "extension-popup.png"))
+    badge = worker.evaluate("chrome.action.getBadgeText({})")
+    assert badge.isdigit() and 0 < int(badge) <= 15

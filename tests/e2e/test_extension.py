@@ -68,10 +68,10 @@ def link(context, worker, extension_id, relay, teen):
     enrolment = device_enrolment_for_code(user_code=code.inner_text())
     assert enrolment is not None
     device_enrolment_approve(enrolment=enrolment, actor=teen, teen=teen, name="School laptop")
-    wait_until(lambda: storage(worker, "token")["token"], timeout=15, what="the device token")
+    wait_until(lambda: storage(worker, "token").get("token"), timeout=15, what="the device token")
     options.get_by_text("This browser is linked").wait_for(timeout=10_000)
-    wait_until(lambda: storage(worker, "policy")["policy"], timeout=10, what="the first policy")
-    wait_until(lambda: storage(worker, "about")["about"], timeout=10, what="who supervises")
+    wait_until(lambda: storage(worker, "policy").get("policy"), timeout=10, what="the first policy")
+    wait_until(lambda: storage(worker, "about").get("about"), timeout=10, what="who supervises")
     return options
 
 
@@ -163,7 +163,10 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
         content_type="application/json",
     )
     assert response.status_code == 201
-    page.wait_for_url(lambda url: url.startswith(sites.url("www.video.example")), timeout=GRANT_BOUND_SECONDS * 1000)
+    page.wait_for_url(
+        lambda url: url.startswith(sites.url("www.video.example")),
+        timeout=GRANT_BOUND_SECONDS * 1000,
+    )
     assert time.monotonic() - started < GRANT_BOUND_SECONDS
 
     popup = context.new_page()
@@ -174,3 +177,94 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
     popup.screenshot(path=str(SHOTS / "extension-popup.png"))
     badge = worker.evaluate("chrome.action.getBadgeText({})")
     assert badge.isdigit() and 0 < int(badge) <= 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
+    browser_extension, relay, sites, alice, tom
+):
+    context, worker, extension_id = browser_extension
+    link(context, worker, extension_id, relay, tom).close()
+    blocked = block_page(extension_id)
+
+    page = context.new_page()
+    page.goto(sites.url("game.example"))
+    assert page.url.startswith(sites.url("game.example"))  # allowed before the rule
+
+    # A blocked site: the open page moves to the block page, and so does a new visit.
+    browsing_update(actor=alice, teen=tom, changes={"domains": ["game.example"]})
+    page.wait_for_url(blocked, timeout=5_000)
+    page.get_by_text("This site is on your blocked list.").wait_for(timeout=5_000)
+    assert page.locator("#ask").is_hidden()  # more time does not open a blocked site
+    page.goto(sites.url("play.game.example", "/level/2"))
+    page.wait_for_url(blocked, timeout=5_000)
+    page.goto(sites.url("news.example"))
+    assert page.url.startswith(sites.url("news.example"))
+
+    # A keyword, in the address or (seen once loaded) in the title.
+    browsing_update(actor=alice, teen=tom, changes={"keyword_filters": ["dragon fight"]})
+    wait_until(
+        lambda: storage(worker, "policy")["policy"]["browsing"]["keyword_filters"],
+        timeout=5,
+        what="the keyword in the policy",
+    )
+    page.goto(sites.url("news.example", "/search?q=dragon+fight"))
+    page.wait_for_url(blocked, timeout=5_000)
+    page.get_by_text("This page has a blocked word: “dragon fight”.").wait_for(timeout=5_000)
+    page.goto(sites.url("news.example", "/story?title=Dragon+Fight+tonight"))
+    page.wait_for_url(blocked, timeout=5_000)
+    page.goto(sites.url("news.example", "/story?id=7"))
+    assert page.url.startswith(sites.url("news.example"))
+
+    # Allow-only: only school.example opens; everything else goes to the block page.
+    browsing_update(
+        actor=alice,
+        teen=tom,
+        changes={"keyword_filters": [], "domain_mode": "allow_only", "domains": ["school.example"]},
+    )
+    page.wait_for_url(blocked, timeout=5_000)
+    page.get_by_text("Only the sites on your allowed list can be opened.").wait_for(timeout=5_000)
+    page.goto(sites.url("www.school.example", "/lesson"))
+    assert page.url.startswith(sites.url("www.school.example"))
+    page.goto(sites.url("video.example"))
+    page.wait_for_url(blocked, timeout=5_000)
+
+    # Back to the block list with nothing on it: the block page opens the site again by itself.
+    browsing_update(actor=alice, teen=tom, changes={"domain_mode": "block", "domains": []})
+    page.wait_for_url(lambda url: url.startswith(sites.url("video.example")), timeout=5_000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_offline_and_back_books_every_second_once(browser_extension, relay, sites, tom):
+    context, worker, extension_id = browser_extension
+    link(context, worker, extension_id, relay, tom).close()
+    page = context.new_page()
+    page.goto(sites.url("video.example"))
+    page.bring_to_front()
+
+    def settled():
+        return site_seconds(tom, "video.example") >= 2 and not storage(worker, "pending")["pending"]
+
+    wait_until(settled, timeout=10, what="a first report booked")
+    started, booked_before = time.monotonic(), site_seconds(tom, "video.example")
+
+    relay.go_offline()
+    wait_until(
+        lambda: len(storage(worker, "pending")["pending"]) >= 3,
+        timeout=15,
+        what="reports kept while offline",
+    )
+    assert storage(worker, "online")["online"] is False
+    kept = storage(worker, "pending")["pending"]
+    relay.go_online()
+    wait_until(
+        lambda: not storage(worker, "pending")["pending"], timeout=10, what="the kept reports sent"
+    )
+    ended = time.monotonic()
+    booked = site_seconds(tom, "video.example") - booked_before
+    # Every second of the page in front, once: the booked time is the clock's time (give or take
+    # the report interval at each end), and every event kept offline was booked under its id.
+    assert abs(booked - (ended - started)) <= REPORT_SECONDS + 1.5, (booked, ended - started)
+    ids = {event["id"] for event in kept}
+    assert UsageEvent.objects.filter(event_id__in=ids).count() == len(ids)
+    assert storage(worker, "online")["online"] is True

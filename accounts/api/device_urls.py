@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts.api import device_about
+from accounts.api import device_about, enrolment
 from accounts.api import devices as views
-from accounts.api import enrolment
 
 urlpatterns = [
     # The device's own: linking with a code (RFC 8628) and its heartbeat.

@@ -9,6 +9,7 @@ test can click. The code is the same files."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -23,7 +24,7 @@ SITES = ("video.example", "game.example", "news.example", "school.example")
 
 
 class _SiteHandler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         host = (self.headers.get("Host") or "site").split(":")[0]
         title = f"{host} home"
         if "title=" in self.path:
@@ -110,19 +111,15 @@ class Relay:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def go_offline(self):
         self.online = False
         with self.lock:
             for sock in self.open:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
             self.open.clear()
 

@@ -18,9 +18,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.devices.enrolment import device_enrolment_approve, device_enrolment_for_code
-from controls.models import UsageEvent
+from controls.models import TimeRequest, UsageEvent
 from controls.rules.services import browsing_update, screen_time_update
-from controls.time_requests.services import time_request_approve, time_request_deny
+from controls.time_requests.services import time_request_deny
+from controls.usage.events import usage_events_parse
+from controls.usage.services import usage_record_batch
+from tests.device_support import register
 from tests.e2e.conftest import chromium_path
 from tests.e2e.extension_support import ROOT, Relay, Sites, launch, storage, wait_until
 
@@ -84,10 +87,6 @@ def site_seconds(teen, site: str) -> int:
 
 def book(teen, seconds: int):
     """Usage from another of the teen's devices, through the usage service."""
-    from controls.usage.events import usage_events_parse
-    from controls.usage.services import usage_record_batch
-    from tests.device_support import register
-
     device, _ = register(teen, name="Phone")
     now = timezone.now()
     events = usage_events_parse(
@@ -145,8 +144,6 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
     page.get_by_label("Why (your guardian sees this)").fill("Homework on the video site")
     page.get_by_role("button", name="Ask for more time").click()
     page.get_by_text("Waiting for an answer").wait_for(timeout=5_000)
-    from controls.models import TimeRequest
-
     asked = TimeRequest.objects.get(teen=tom)
     assert asked.reason == "Homework on the video site"
     time_request_deny(time_request=asked, guardian=alice, note="After dinner")

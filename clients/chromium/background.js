@@ -158,11 +158,14 @@ async function report() {
               used_seconds: answer.used_seconds,
               limit_seconds: answer.limit_seconds,
               next_change_at: answer.next_change_at,
+              // Time running down changes no version: the warnings come with this answer.
+              warnings_due: answer.warnings_due ?? policy.warnings_due,
             };
           }
           await set(values);
         });
         await enforce();
+        await notifyWarnings();
       } else if (response.status === 400) {
         const { keep, dropped } = splitRejected(batch, await json(response));
         if (!dropped.length) return;
@@ -241,27 +244,33 @@ async function pollLoop() {
 }
 
 async function policyReceived(policy, etag) {
-  const before = await get(["policy", "shownWarnings"]);
+  const before = await get(["policy"]);
   await set({ policy, etag, policyAt: Date.now(), linkState: "linked" });
   await enforce();
   if (before.policy?.time_requests_version !== policy.time_requests_version) {
     await loadTimeRequests();
   }
-  const due = newWarnings(policy, before.shownWarnings);
-  if (due.length && policy.allowed) {
-    const minutes = Math.min(...due);
-    chrome.notifications.create(`warning-${policy.local_date}-${minutes}`, {
-      type: "basic",
-      iconUrl: "icons/icon128.png",
-      title: "Family Pairing",
-      message: `${minutes} minute${minutes === 1 ? "" : "s"} of screen time left today.`,
-      priority: 1,
-    });
-    await set({ shownWarnings: warningsShown(policy, before.shownWarnings, due) });
-  }
+  await notifyWarnings();
   api("/api/v1/device/policy/ack", { method: "POST", body: { version: policy.version } }).catch(
     () => {},
   );
+}
+
+/** The "N minutes left" warnings due and not shown yet today, as one notification. */
+async function notifyWarnings() {
+  const { policy, shownWarnings } = await get(["policy", "shownWarnings"]);
+  const due = newWarnings(policy, shownWarnings);
+  if (!due.length) return;
+  await set({ shownWarnings: warningsShown(policy, shownWarnings, due) });
+  if (!policy.allowed) return; // the block page says it already
+  const minutes = Math.min(...due);
+  chrome.notifications.create(`warning-${policy.local_date}-${minutes}`, {
+    type: "basic",
+    iconUrl: "icons/icon128.png",
+    title: "Family Pairing",
+    message: `${minutes} minute${minutes === 1 ? "" : "s"} of screen time left today.`,
+    priority: 1,
+  });
 }
 
 async function loadTimeRequests() {

@@ -27,8 +27,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         host = (self.headers.get("Host") or "site").split(":")[0]
         title = f"{host} home"
-        if "title=" in self.path:
-            title = self.path.split("title=", 1)[1].split("&")[0].replace("+", " ")
+        if "title=" in self.path:  # hex, so the address itself holds no words
+            title = bytes.fromhex(self.path.split("title=", 1)[1].split("&")[0]).decode()
         body = (
             f"<!doctype html><html lang=en><title>{title}</title>"
             f"<h1>Welcome to {host}</h1><p>A test site.</p></html>"

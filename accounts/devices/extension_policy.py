@@ -8,7 +8,11 @@ Each file sets, as Chrome's and Edge's policy lists document:
 - private browsing off: Chrome's `IncognitoModeAvailability` = 1, Edge's
   `InPrivateModeAvailability` = 1 (in a private window the extension would not run);
 - `BrowserGuestModeEnabled` = false and `BrowserAddPersonEnabled` = false (a guest window or a
-  new profile has no extension either).
+  new profile has no extension either);
+- the extension's own managed setting `server` (its `managed_schema.json`, read from
+  `chrome.storage.managed`): the options page opens with this server's address filled in. In
+  JSON that is `3rdparty.extensions.<id>`; on Windows the key `3rdparty\\extensions\\<id>\\policy`;
+  on macOS a payload of type `<browser domain>.extensions.<id>`.
 
 Where they go: Linux reads JSON from /etc/opt/chrome/policies/managed/ (Chrome),
 /etc/chromium/policies/managed/ (Chromium), /etc/brave/policies/managed/ (Brave) and
@@ -51,6 +55,7 @@ PROFILE_NAMESPACE = uuid.UUID("5b0c1d52-8f7e-4c1a-9a53-6f1e2d7c9b10")
 class ExtensionSource:
     extension_id: str
     update_url: str
+    server_url: str
 
     @property
     def forcelist_entry(self) -> str:
@@ -77,8 +82,14 @@ def edge_policy(source: ExtensionSource) -> dict:
     }
 
 
+def extension_settings(source: ExtensionSource) -> dict:
+    """The extension's own managed settings (clients/chromium/managed_schema.json)."""
+    return {"server": source.server_url}
+
+
 def linux_json(source: ExtensionSource, *, edge: bool = False) -> str:
     policy = edge_policy(source) if edge else chrome_policy(source)
+    policy["3rdparty"] = {"extensions": {source.extension_id: extension_settings(source)}}
     return json.dumps(policy, indent=2) + "\n"
 
 
@@ -97,6 +108,19 @@ def macos_mobileconfig(source: ExtensionSource) -> bytes:
                 "PayloadVersion": 1,
                 "PayloadDisplayName": f"Family Pairing for {name}",
                 **policy,
+            }
+        )
+        extension_domain = f"{domain}.extensions.{source.extension_id}"
+        payloads.append(
+            {
+                "PayloadType": extension_domain,
+                "PayloadIdentifier": f"org.familypairing.browser.{extension_domain}",
+                "PayloadUUID": str(
+                    uuid.uuid5(PROFILE_NAMESPACE, f"{seed}|{extension_domain}")
+                ).upper(),
+                "PayloadVersion": 1,
+                "PayloadDisplayName": f"Family Pairing's server for {name}",
+                **extension_settings(source),
             }
         )
     profile = {
@@ -138,5 +162,13 @@ def windows_reg(source: ExtensionSource) -> bytes:
         lines.append("")
         lines.append(f"[HKEY_LOCAL_MACHINE\\{key}\\ExtensionInstallForcelist]")
         lines += [f'"{index}"={_reg_string(entry)}' for index, entry in enumerate(forcelist, 1)]
+        lines.append("")
+        lines.append(
+            f"[HKEY_LOCAL_MACHINE\\{key}\\3rdparty\\extensions\\{source.extension_id}\\policy]"
+        )
+        lines += [
+            f"{_reg_string(name)}={_reg_value(value)}"
+            for name, value in extension_settings(source).items()
+        ]
         lines.append("")
     return "\ufeff".encode("utf-16-le") + "\r\n".join(lines).encode("utf-16-le")

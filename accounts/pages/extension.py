@@ -65,6 +65,7 @@ def _source(request: HttpRequest) -> ExtensionSource:
     return ExtensionSource(
         extension_id=extension_package().extension_id,
         update_url=request.build_absolute_uri(reverse("extension_updates")),
+        server_url=request.build_absolute_uri("/").rstrip("/"),
     )
 
 

@@ -9,7 +9,15 @@ async function render() {
   const store = await chrome.storage.local.get([
     "server", "token", "device", "about", "enrolment", "linkError", "linkState",
   ]);
-  if (store.server && !$("server").value) $("server").value = store.server;
+  // The family's administrator may have set the server by policy (managed_schema.json).
+  const managed = await chrome.storage.managed.get("server").catch(() => ({}));
+  if (managed.server) {
+    $("server").value = managed.server;
+    $("server").readOnly = true;
+    $("server-managed").hidden = false;
+  } else if (store.server && !$("server").value) {
+    $("server").value = store.server;
+  }
   $("linked").hidden = !store.token;
   if (store.token) {
     const name = store.device?.name ?? "This browser";

@@ -110,6 +110,8 @@ def test_linux_policies_force_install_and_turn_off_private_and_guest(alice_clien
         "IncognitoModeAvailability": 1,
         "BrowserGuestModeEnabled": False,
         "BrowserAddPersonEnabled": False,
+        # The extension's own setting: its options page opens with this server filled in.
+        "3rdparty": {"extensions": {package.extension_id: {"server": "http://testserver"}}},
     }
     edge = json.loads(
         alice_client.get(f"/teens/{tom.pk}/browser-extension/linux-edge.json").content
@@ -124,18 +126,23 @@ def test_the_macos_profile_has_a_payload_per_browser(alice_client, tom):
     profile = plistlib.loads(response.content)
     assert profile["PayloadType"] == "Configuration"
     by_domain = {payload["PayloadType"]: payload for payload in profile["PayloadContent"]}
-    assert set(by_domain) == {
+    browsers = {
         "com.google.Chrome",
         "org.chromium.Chromium",
         "com.brave.Browser",
         "com.microsoft.Edge",
     }
+    assert browsers <= set(by_domain)
+    assert len(by_domain) == 2 * len(browsers)  # and one payload each for the extension's setting
     assert by_domain["com.google.Chrome"]["ExtensionInstallForcelist"] == [
         _forcelist(extension_package())
     ]
     assert by_domain["com.google.Chrome"]["IncognitoModeAvailability"] == 1
     assert by_domain["com.microsoft.Edge"]["InPrivateModeAvailability"] == 1
     assert by_domain["com.brave.Browser"]["BrowserGuestModeEnabled"] is False
+    extension_id = extension_package().extension_id
+    for domain in ("com.google.Chrome", "com.microsoft.Edge"):
+        assert by_domain[f"{domain}.extensions.{extension_id}"]["server"] == "http://testserver"
     # The same file twice replaces the profile rather than adding another.
     again = alice_client.get(f"/teens/{tom.pk}/browser-extension/macos.mobileconfig")
     assert plistlib.loads(again.content)["PayloadUUID"] == profile["PayloadUUID"]
@@ -156,6 +163,10 @@ def test_the_windows_registry_file(alice_client, tom):
     )
     assert '"InPrivateModeAvailability"=dword:00000001' in text
     assert f'"1"="{_forcelist(extension_package())}"' in text
+    extension_id = extension_package().extension_id
+    edge_key = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Edge"
+    assert f"[{edge_key}\\3rdparty\\extensions\\{extension_id}\\policy]" in text
+    assert '"server"="http://testserver"' in text
 
 
 def test_the_install_page_is_for_the_teens_guardians_only(client, alice, bob, tom):

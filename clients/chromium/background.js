@@ -100,7 +100,7 @@ async function foregroundApp() {
   const idle = await chrome.idle.queryState(IDLE_SECONDS);
   if (idle !== "active") return null; // idle or locked time does not count
   const window = await chrome.windows.getLastFocused().catch(() => null);
-  if (!window || !window.focused || window.incognito) return null;
+  if (!window || !window.focused) return null;
   const [tab] = await chrome.tabs.query({ active: true, windowId: window.id });
   if (!tab?.url) return null;
   return appForUrl(tab.url);
@@ -111,7 +111,7 @@ function track({ force = false } = {}) {
   return locked(async () => {
     const now = Date.now();
     const { reportSeconds } = await config();
-    const { segment, pending = [] } = await get(["segment", "pending"]);
+    const { segment, pending = [], token } = await get(["segment", "pending", "token"]);
     const app = await foregroundApp();
     if (segment && segment.app === app && !force) {
       await set({ segment: { ...segment, seenMs: now } });
@@ -120,7 +120,8 @@ function track({ force = false } = {}) {
     // After a pause of the worker or of the whole browser, the segment ends when it was last
     // seen (plus at most one report interval), not now: closed time is not counted.
     const end = segment ? Math.min(now, (segment.seenMs ?? segment.startMs) + reportSeconds * 1500 + 5000) : now;
-    const events = closeSegment(segment, end, () => crypto.randomUUID());
+    // Time before the browser is linked belongs to no one: not kept.
+    const events = token ? closeSegment(segment, end, () => crypto.randomUUID()) : [];
     await set({
       pending: enqueue(pending, events),
       segment: app === null ? null : { app, startMs: now, seenMs: now },

@@ -35,9 +35,15 @@ async function render() {
   const store = await chrome.storage.local.get(["policy", "state", "about", "server", "timeRequests"]);
   const state = store.state ?? { allowed: true };
   const serverHost = store.server ? new URL(store.server).hostname : null;
-  const still = blockedUrl
-    ? pageBlockReason(store.policy, state, blockedUrl, "", { serverHost })
-    : { reason: why };
+  // A word seen in the title only: closed while that word is still on the list (the address
+  // alone would not show it, and reopening would only bounce back here).
+  const word = why === "keyword" ? keywordOf(store.policy) : undefined;
+  const wordStill = word && (store.policy?.browsing?.keyword_filters ?? []).includes(word);
+  const still = wordStill
+    ? { reason: "keyword", keyword: word }
+    : blockedUrl
+      ? pageBlockReason(store.policy, state, blockedUrl, "", { serverHost })
+      : { reason: why };
   if (!still && blockedUrl) {
     location.replace(blockedUrl); // open again: back to the page
     return;

@@ -252,6 +252,9 @@ def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
     # Only the title has it: seen once the page has loaded.
     page.goto(sites.url("news.example", f"/story?title={b'Dragon FIGHT tonight'.hex()}"))
     page.wait_for_url(blocked, timeout=5_000)
+    page.wait_for_timeout(1_000)  # and it stays there (no bouncing back to the page)
+    assert blocked(page.url)
+    page.get_by_text("This page has a blocked word: “dragon fight”.").wait_for(timeout=5_000)
     page.goto(sites.url("news.example", "/story?id=7"))
     assert page.url.startswith(sites.url("news.example"))
 

@@ -193,6 +193,7 @@ async function tick() {
   await track({ force: true });
   await report();
   await enforce();
+  await timeRequestsFollow();
   void pollLoop();
 }
 
@@ -245,12 +246,9 @@ async function pollLoop() {
 }
 
 async function policyReceived(policy, etag) {
-  const before = await get(["policy"]);
   await set({ policy, etag, policyAt: Date.now(), linkState: "linked" });
   await enforce();
-  if (before.policy?.time_requests_version !== policy.time_requests_version) {
-    await loadTimeRequests();
-  }
+  await timeRequestsFollow();
   await notifyWarnings();
   api("/api/v1/device/policy/ack", { method: "POST", body: { version: policy.version } }).catch(
     () => {},
@@ -274,7 +272,15 @@ async function notifyWarnings() {
   });
 }
 
-async function loadTimeRequests() {
+/** Read the time requests again when the policy says they changed (and until a read works). */
+async function timeRequestsFollow() {
+  const { policy, timeRequestsVersion } = await get(["policy", "timeRequestsVersion"]);
+  if (policy && policy.time_requests_version !== timeRequestsVersion) {
+    await loadTimeRequests(policy.time_requests_version);
+  }
+}
+
+async function loadTimeRequests(version) {
   try {
     const response = await api("/api/v1/device/time-requests");
     if (response.status !== 200) return;
@@ -295,13 +301,25 @@ async function loadTimeRequests() {
         });
       }
     }
-    await set({ timeRequests: list });
+    const values = { timeRequests: list };
+    if (version !== undefined) values.timeRequestsVersion = version;
+    await set(values);
   } catch {
     // offline: the list is read again when the channel says it changed
   }
 }
 
 // --- enforcement --------------------------------------------------------------------------------
+
+// Tab id → [address, when] of the last move to the block page: the rules, the title check and
+// the open-page sweep may all see the same page at once; one move is enough.
+const moved = new Map();
+function moveToBlockPage(tabId, url, verdict) {
+  const last = moved.get(tabId);
+  if (last && last[0] === url && Date.now() - last[1] < 3000) return Promise.resolve();
+  moved.set(tabId, [url, Date.now()]);
+  return chrome.tabs.update(tabId, { url: blockUrl(verdict.reason, url, verdict.keyword) }).catch(() => {});
+}
 
 function blockUrl(reason, url, keyword) {
   const extra = keyword ? `&kw=${encodeURIComponent(keyword)}` : "";
@@ -347,9 +365,7 @@ function enforce() {
     const tabs = await chrome.tabs.query({});
     for (const tab of tabs) {
       const verdict = tab.url ? pageBlockReason(policy, state, tab.url, tab.title, { serverHost }) : null;
-      if (verdict) {
-        chrome.tabs.update(tab.id, { url: blockUrl(verdict.reason, tab.url, verdict.keyword) }).catch(() => {});
-      }
+      if (verdict) void moveToBlockPage(tab.id, tab.url, verdict);
     }
   });
 }
@@ -362,7 +378,7 @@ async function checkTab(tabId, tab) {
   const verdict = pageBlockReason(policy, state ?? { allowed: true }, tab.url, tab.title, {
     serverHost,
   });
-  if (verdict) await chrome.tabs.update(tabId, { url: blockUrl(verdict.reason, tab.url, verdict.keyword) });
+  if (verdict) await moveToBlockPage(tabId, tab.url, verdict);
 }
 
 // --- heartbeat and who supervises --------------------------------------------------------------
@@ -515,7 +531,10 @@ chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (change.url || change.status === "complete") void track();
   if (change.title || change.url) void checkTab(tabId, tab);
 });
-chrome.tabs.onRemoved.addListener(() => void track());
+chrome.tabs.onRemoved.addListener((tabId) => {
+  moved.delete(tabId);
+  void track();
+});
 chrome.windows.onFocusChanged.addListener(() => void track());
 chrome.idle.setDetectionInterval(IDLE_SECONDS);
 chrome.idle.onStateChanged.addListener(() => void track());

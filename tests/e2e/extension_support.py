@@ -20,12 +20,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "clients" / "chromium"
-SITES = ("video.example", "game.example", "news.example", "school.example")
+# The search engines and YouTube are served locally too (restricted mode's rules match their
+# real names): nothing leaves the machine.
+RESOLVER_RULES = (
+    "MAP *.example 127.0.0.1, MAP www.google.com 127.0.0.1, MAP www.youtube-nocookie.com 127.0.0.1"
+)
 
 
 class _SiteHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         host = (self.headers.get("Host") or "site").split(":")[0]
+        self.server.seen.append((host, self.path, dict(self.headers)))
         title = f"{host} home"
         if "title=" in self.path:  # hex, so the address itself holds no words
             title = bytes.fromhex(self.path.split("title=", 1)[1].split("&")[0]).decode()
@@ -48,6 +53,7 @@ class Sites:
 
     def __init__(self):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _SiteHandler)
+        self.server.seen = []  # (host, path, headers) of every request, for the tests to read
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -161,7 +167,7 @@ def launch(playwright, tmp_path: Path, chromium: str, sites: Sites):
             "--disable-sync",
             f"--disable-extensions-except={directory}",
             f"--load-extension={directory}",
-            "--host-resolver-rules=MAP *.example 127.0.0.1",
+            f"--host-resolver-rules={RESOLVER_RULES}",
         ],
     )
     worker = (

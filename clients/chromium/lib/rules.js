@@ -25,6 +25,12 @@ export const PRIORITY = {
 
 const PAGES = ["main_frame", "sub_frame"];
 const SEARCH_TYPES = ["main_frame", "sub_frame", "xmlhttprequest"];
+// A condition without resourceTypes matches everything *but* main_frame: rules meant for whole
+// pages too must name every type.
+export const ALL_TYPES = [
+  "main_frame", "sub_frame", "stylesheet", "script", "image", "font", "object",
+  "xmlhttprequest", "ping", "csp_report", "media", "websocket", "webtransport", "webbundle", "other",
+];
 
 export const GOOGLE_DOMAINS = [
   "google.com", "google.co.uk", "google.de", "google.fr", "google.es", "google.it",
@@ -93,7 +99,7 @@ export function buildRules(policy, state, { serverHost, blockPage }) {
     add({
       priority: PRIORITY.server,
       action: { type: "allow" },
-      condition: { requestDomains: [serverHost] },
+      condition: { requestDomains: [serverHost], resourceTypes: ALL_TYPES },
     });
   }
   if (!policy) return rules;
@@ -196,7 +202,7 @@ export function buildRules(policy, state, { serverHost, blockPage }) {
         type: "modifyHeaders",
         requestHeaders: [{ header: "YouTube-Restrict", operation: "set", value: "Strict" }],
       },
-      condition: { requestDomains: YOUTUBE_DOMAINS },
+      condition: { requestDomains: YOUTUBE_DOMAINS, resourceTypes: ALL_TYPES },
     });
   }
   return rules;

@@ -33,6 +33,11 @@ function decide(rules, url) {
   return top.action.type;
 }
 
+test("every rule names its resource types (else main_frame, the page itself, is left out)", () => {
+  const rules = buildRules(policy({ restricted_mode: true, domains: ["a.example"], keyword_filters: ["x"] }), LIMIT, OPTIONS);
+  for (const rule of rules) assert.ok(rule.condition.resourceTypes?.includes("main_frame"), JSON.stringify(rule));
+});
+
 test("the server is always reachable, even when nothing else is", () => {
   const rules = buildRules(policy(), LIMIT, OPTIONS);
   assert.equal(decide(rules, "https://family.example/me/"), "open");

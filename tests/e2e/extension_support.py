@@ -18,6 +18,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from django.db import OperationalError
+
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "clients" / "chromium"
 # The search engines and YouTube are served locally too (restricted mode's rules match their
@@ -177,6 +179,20 @@ def launch(playwright, tmp_path: Path, chromium: str, sites: Sites):
     )
     extension_id = worker.url.split("/")[2]
     return context, worker, extension_id
+
+
+def unlocked(function, *args, **kwargs):
+    """Call `function`, again while SQLite says a table is locked. The live server's threads
+    and this test share one in-memory database (shared cache), whose table locks have no busy
+    timeout; the server answers its own such moments with a 503, which the extension retries."""
+    for _ in range(100):
+        try:
+            return function(*args, **kwargs)
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    return function(*args, **kwargs)
 
 
 def storage(worker, *keys: str) -> dict:

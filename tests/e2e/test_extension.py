@@ -27,7 +27,15 @@ from controls.usage.events import usage_events_parse
 from controls.usage.services import usage_record_batch
 from tests.device_support import register
 from tests.e2e.conftest import chromium_path
-from tests.e2e.extension_support import ROOT, Relay, Sites, launch, storage, wait_until
+from tests.e2e.extension_support import (
+    ROOT,
+    Relay,
+    Sites,
+    launch,
+    storage,
+    unlocked,
+    wait_until,
+)
 from tests.e2e.test_pages import PageCheck
 
 REPORT_SECONDS = 2
@@ -89,9 +97,11 @@ def link(context, worker, extension_id, relay, teen, *, shots=None):
         check.check("options-code")
         check.assert_clean()
         options.set_viewport_size({"width": 900, "height": 760})
-    enrolment = device_enrolment_for_code(user_code=code.inner_text())
+    enrolment = unlocked(device_enrolment_for_code, user_code=code.inner_text())
     assert enrolment is not None
-    device_enrolment_approve(enrolment=enrolment, actor=teen, teen=teen, name="School laptop")
+    unlocked(
+        device_enrolment_approve, enrolment=enrolment, actor=teen, teen=teen, name="School laptop"
+    )
     wait_until(lambda: storage(worker, "token").get("token"), timeout=15, what="the device token")
     options.get_by_text("This browser is linked").wait_for(timeout=10_000)
     wait_until(lambda: storage(worker, "policy").get("policy"), timeout=10, what="the first policy")
@@ -100,9 +110,11 @@ def link(context, worker, extension_id, relay, teen, *, shots=None):
 
 
 def site_seconds(teen, site: str) -> int:
-    total = UsageEvent.objects.filter(device__teen=teen, app=f"web:{site}").aggregate(
-        total=Sum("seconds")
-    )["total"]
+    total = unlocked(
+        lambda: UsageEvent.objects.filter(device__teen=teen, app=f"web:{site}").aggregate(
+            total=Sum("seconds")
+        )["total"]
+    )
     return total or 0
 
 
@@ -165,7 +177,7 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
 
     # How it is installed reaches the guardians (heartbeat): loaded unpacked, so it may be
     # switched off, and not allowed in incognito.
-    laptop = Device.objects.get(teen=tom, name="School laptop")
+    laptop = unlocked(Device.objects.get, teen=tom, name="School laptop")
     assert (laptop.install_type, laptop.may_disable, laptop.incognito_allowed) == (
         "development",
         True,
@@ -173,8 +185,8 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
     )
 
     # A warning as a browser notification: 20 minutes a day, 6 used on the phone.
-    screen_time_update(actor=alice, teen=tom, changes={"every_day": 20})
-    book(tom, 6 * 60)
+    unlocked(screen_time_update, actor=alice, teen=tom, changes={"every_day": 20})
+    unlocked(book, tom, 6 * 60)
     wait_until(
         lambda: any(
             key.startswith("warning-") and key.endswith("-15")
@@ -185,8 +197,8 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
     )
 
     # The limit: 1 minute a day, and more than that already used on the teen's phone.
-    screen_time_update(actor=alice, teen=tom, changes={"every_day": 1})
-    book(tom, 70, name="Tablet")
+    unlocked(screen_time_update, actor=alice, teen=tom, changes={"every_day": 1})
+    unlocked(book, tom, 70, name="Tablet")
     wait_for(page, block_page(extension_id))
     page.get_by_text("Today's screen time is used up.").wait_for(timeout=5_000)
     other = context.new_page()
@@ -202,9 +214,9 @@ def test_link_count_a_site_reach_the_limit_ask_and_get_time(
     page.get_by_label("Why (your guardian sees this)").fill("Homework on the video site")
     page.get_by_role("button", name="Ask for more time").click()
     page.get_by_text("Waiting for an answer").wait_for(timeout=5_000)
-    asked = TimeRequest.objects.get(teen=tom)
+    asked = unlocked(TimeRequest.objects.get, teen=tom)
     assert asked.reason == "Homework on the video site"
-    time_request_deny(time_request=asked, guardian=alice, note="After dinner")
+    unlocked(time_request_deny, time_request=asked, guardian=alice, note="After dinner")
     page.get_by_text("Alice said no to 15 minutes.").wait_for(timeout=5_000)
     page.screenshot(path=str(shots / "extension-block-page.png"))
     pages_checked = PageCheck(page, "", "extension")  # axe-core, as for the site's pages
@@ -253,7 +265,7 @@ def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
     assert page.url.startswith(sites.url("game.example"))  # allowed before the rule
 
     # A blocked site: the open page moves to the block page, and so does a new visit.
-    browsing_update(actor=alice, teen=tom, changes={"domains": ["game.example"]})
+    unlocked(browsing_update, actor=alice, teen=tom, changes={"domains": ["game.example"]})
     wait_for(page, blocked)
     page.get_by_text("This site is on your blocked list.").wait_for(timeout=5_000)
     assert page.locator("#ask").is_hidden()  # more time does not open a blocked site
@@ -263,7 +275,7 @@ def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
     assert page.url.startswith(sites.url("news.example"))
 
     # A keyword, in the address or (seen once loaded) in the title.
-    browsing_update(actor=alice, teen=tom, changes={"keyword_filters": ["dragon fight"]})
+    unlocked(browsing_update, actor=alice, teen=tom, changes={"keyword_filters": ["dragon fight"]})
     wait_until(
         lambda: storage(worker, "policy")["policy"]["browsing"]["keyword_filters"],
         timeout=5,
@@ -282,7 +294,8 @@ def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
     assert page.url.startswith(sites.url("news.example"))
 
     # Allow-only: only school.example opens; everything else goes to the block page.
-    browsing_update(
+    unlocked(
+        browsing_update,
         actor=alice,
         teen=tom,
         changes={"keyword_filters": [], "domain_mode": "allow_only", "domains": ["school.example"]},
@@ -295,7 +308,9 @@ def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
     wait_for(page, blocked)
 
     # Back to the block list with nothing on it: the block page opens the site again by itself.
-    browsing_update(actor=alice, teen=tom, changes={"domain_mode": "block", "domains": []})
+    unlocked(
+        browsing_update, actor=alice, teen=tom, changes={"domain_mode": "block", "domains": []}
+    )
     page.wait_for_url(lambda url: url.startswith(sites.url("video.example")), timeout=5_000)
 
     # Restricted mode (a 15-year-old's default): SafeSearch on the search engines, YouTube's
@@ -344,5 +359,5 @@ def test_offline_and_back_books_every_second_once(browser_extension, relay, site
     # the report interval at each end), and every event kept offline was booked under its id.
     assert abs(booked - (ended - started)) <= REPORT_SECONDS + 1.5, (booked, ended - started)
     ids = {event["id"] for event in kept}
-    assert UsageEvent.objects.filter(event_id__in=ids).count() == len(ids)
+    assert unlocked(UsageEvent.objects.filter(event_id__in=ids).count) == len(ids)
     assert storage(worker, "online")["online"] is True

@@ -92,7 +92,7 @@ def link(context, worker, extension_id, relay, teen, *, shots=None):
     code.wait_for(state="visible", timeout=10_000)
     assert options.locator("#qr svg").count() == 1
     if shots is not None:
-        options.screenshot(path=str(shots / "extension-link-code.png"))
+        options.screenshot(path=str(shots / "extension-link-code.png"), full_page=True)
         check = PageCheck(options, "", "extension")
         check.check("options-code")
         check.assert_clean()

@@ -141,12 +141,20 @@ export function warningsShown(policy, shown, minutes) {
   return { date: policy.local_date, minutes: [...new Set([...base, ...minutes])] };
 }
 
+function sameDate(a, b) {
+  return a.toDateString() === b.toDateString();
+}
+
 /** "Opens again at 18:30" today, "… tomorrow at 07:00", or "… on Friday at 07:00", in the
  * browser's time zone and language. */
 export function opensWords(opensAtMs, nowMs, locale = undefined) {
   if (!opensAtMs || Number.isNaN(opensAtMs)) return "";
   const at = new Date(opensAtMs);
-  const time = at.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  const midnight = at.getHours() === 0 && at.getMinutes() === 0;
+  const time = midnight ? "midnight" : at.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  if (midnight && sameDate(at, new Date(nowMs + 24 * 3600 * 1000)) && at.getTime() - nowMs <= 24 * 3600 * 1000) {
+    return "Opens again at midnight";
+  }
   const today = new Date(nowMs);
   const tomorrow = new Date(nowMs);
   tomorrow.setDate(tomorrow.getDate() + 1);

@@ -105,4 +105,7 @@ test("when it opens, in words", () => {
   tomorrow.setDate(tomorrow.getDate() + 1);
   assert.match(opensWords(tomorrow.getTime(), NOW, "en-GB"), /^Opens again tomorrow at/);
   assert.equal(opensWords(null, NOW), "");
+  const midnight = new Date(NOW);
+  midnight.setHours(24, 0, 0, 0); // the coming midnight, in this machine's zone
+  assert.equal(opensWords(midnight.getTime(), NOW, "en-GB"), "Opens again at midnight");
 });

@@ -132,6 +132,14 @@ REDIS_URL = redis_url("REDIS_URL")
 # the ASGI server (coroutines: cheap) and on a WSGI server (each holds a thread: few).
 CHANNEL_MAX_HELD = envint("CHANNEL_MAX_HELD", 20_000, minimum=1)
 CHANNEL_SYNC_MAX_HELD = envint("CHANNEL_SYNC_MAX_HELD", 32, minimum=1)
+
+# The browser extension's signing key (issue 15, accounts.devices.extension_package): PEM in the
+# environment, else a file made on first use. Keep it: the key fixes the extension's id, which
+# the families' enterprise policies name.
+EXTENSION_SIGNING_KEY = envstr("EXTENSION_SIGNING_KEY", "")
+EXTENSION_SIGNING_KEY_FILE = Path(
+    envstr("EXTENSION_SIGNING_KEY_FILE", str(VAR_DIR / "extension-signing-key.pem"))
+)
 # With Redis unreachable the cache forgets instead of failing (README, "When Redis is down"); a
 # short timeout keeps a Redis that hangs from holding every request for redis-py's default.
 CACHE_TIMEOUT_SECONDS = envint("CACHE_TIMEOUT_MS", 500, minimum=10) / 1000

@@ -51,6 +51,7 @@ urlpatterns = [
     ),
     path("", include("accounts.pages.urls")),
     path("", include("accounts.pages.device_urls")),
+    path("", include("accounts.pages.extension_urls")),
     path("", include("controls.pages.urls")),
     path("", include("controls.pages.request_urls")),
     path("", include("controls.pages.feed_urls")),

@@ -23,6 +23,15 @@ def _media_and_cache(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _extension_signing_key(tmp_path_factory):
+    """The browser extension's signing key in a temporary folder (made on first use), never in
+    the work tree's var/."""
+    from django.conf import settings
+
+    settings.EXTENSION_SIGNING_KEY_FILE = tmp_path_factory.mktemp("extension") / "key.pem"
+
+
 @pytest.fixture(autouse=True)
 def _celery_in_process(request):
     """Tasks run in-process in tests, also when REDIS_URL is set (CI's second pass), so a test

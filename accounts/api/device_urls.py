@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from accounts.api import device_about, enrolment
 from accounts.api import devices as views
-from accounts.api import enrolment
 
 urlpatterns = [
     # The device's own: linking with a code (RFC 8628) and its heartbeat.
@@ -16,6 +16,7 @@ urlpatterns = [
         enrolment.DeviceEnrolmentTokenView.as_view(),
         name="api-device-enrolment-token",
     ),
+    path("device/about", device_about.DeviceAboutView.as_view(), name="api-device-about"),
     path("device/heartbeat", enrolment.DeviceHeartbeatView.as_view(), name="api-device-heartbeat"),
     path("teens/<int:teen_id>/devices", views.TeenDevicesView.as_view(), name="api-teen-devices"),
     path("devices/<int:device_id>", views.DeviceDetailView.as_view(), name="api-device-detail"),

@@ -112,6 +112,12 @@ class UsageSerializer(serializers.Serializer):
     used_seconds = serializers.IntegerField()
     limit_seconds = serializers.IntegerField(allow_null=True)
     next_change_at = serializers.DateTimeField(allow_null=True)
+    warnings_due = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The \u201cN minutes left\u201d warnings due now (largest first), as in the "
+        "policy: time running down does not change the policy's version, so a client learns "
+        "of a warning here.",
+    )
     version = serializers.CharField(help_text="Fetch the policy again when this changes.")
 
 
@@ -243,6 +249,7 @@ def _usage_answer(device, payload, cached: dict | None = None) -> HttpResponse:
         "used_seconds": policy.used_seconds,
         "limit_seconds": policy.limit_seconds,
         "next_change_at": policy.to_dict()["next_change_at"],
+        "warnings_due": list(policy.warnings_due),
         "version": policy.version,
     }
     return HttpResponse(render_json(answer), content_type="application/json")

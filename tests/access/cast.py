@@ -138,6 +138,7 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
 
     feed = dns_feed_create(actor=alice, teen=tom)
     cast.secrets.update(dns_feed_token=feed.token, dns_feed_format="adguard")
+    cast.secrets["extension_policy_kind"] = "windows.reg"  # not a secret: a file name
 
     # Unlinking tom from alice needs her approval: tom's unlink becomes a request.
     TeenRules.objects.filter(teen=tom).update(unlink_needs_approval=True)

@@ -79,6 +79,7 @@ ARGUMENTS = {
     "POST /api/v1/links/{link_id}/approve": {"link_id": "pending_link"},
     "POST /api/v1/links/{link_id}/refuse": {"link_id": "pending_link"},
     "dns_feed": {"token": "dns_feed_token", "fmt": "dns_feed_format"},
+    "teen_extension_policy": {"kind": "extension_policy_kind"},
 }
 
 # --- Bodies for POSTs (pages: form fields; API: JSON); an empty one otherwise ----------------
@@ -296,6 +297,18 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 302   404   403   404   404   login login"},
     "dns_feed":                {"GET": "200   200   200   200   200   200   200   200",
                                 "POST": "405   405   405   405   405   405   405   405"},
+    # The browser extension: the packed files are public (browsers fetch them by policy, with
+    # no session); its install page and policy files are for the teen's guardians.
+    "extension_crx":           {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "extension_zip":           {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "extension_updates":       {"GET": "200   200   200   200   200   200   200   200",
+                                "POST": "405   405   405   405   405   405   405   405"},
+    "teen_browser_extension":  {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
+    "teen_extension_policy":   {"GET": "login 200   404   404   404   404   login login",
+                                "POST": "login 405   405   405   405   405   login login"},
 
     # More time: the teen asks; the teen's guardians answer (the teen may only look); a teen
     # may not grant time to anyone (403 whoever the teen in the URL is).
@@ -430,6 +443,7 @@ API: dict[str, str] = {
     # tom's request: tina's device gets 404 (not its teen's).
     "GET /api/v1/device/time-requests/{time_request_id}":    "401 401 401 401 401 401 200 404",
     "POST /api/v1/device/heartbeat":                         "401 401 401 401 401 401 200 200",
+    "GET /api/v1/device/about":                              "401 401 401 401 401 401 200 200",
     # Enrolment needs no credentials (the device has none yet); an empty poll is refused.
     "POST /api/v1/device/enrolment":                         "200 200 200 200 200 200 200 200",
     "POST /api/v1/device/enrolment/token":                   "400 400 400 400 400 400 400 400",

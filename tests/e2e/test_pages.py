@@ -134,6 +134,7 @@ def test_every_page_for_a_guardian(browser, live_server, settings, alice, tom):
         ("teen-privacy", "teen_privacy"),
         ("teen-history", "teen_history"),
         ("teen-devices", "teen_devices"),
+        ("teen-browser-extension", "teen_browser_extension"),
         ("teen-unlink", "guardian_unlink"),
     ]:
         check.visit(name, reverse(url, args=[tom.pk]))

@@ -287,7 +287,6 @@ def seed(
         "limit_sun",
         "warning_minutes",
         "day_start",
-        "always_allowed_apps",
         "restricted_mode",
         "search_enabled",
         "keyword_filters",

@@ -87,9 +87,10 @@ class PrivacyRulesSerializer(serializers.Serializer):
     mute_end = serializers.CharField(allow_null=True, help_text="`HH:MM`, see `mute_start`.")
     always_allowed_apps = serializers.ListField(
         child=serializers.CharField(),
-        help_text="App identifiers (as the device reports them in usage `app`; "
-        "`web:<registrable domain>` for sites) usable in downtime and after the limit; their "
-        "time is recorded but not counted. Compared case-insensitively.",
+        help_text="Every identifier of the teen's always-allowed apps (as the device reports "
+        "them in usage `app`; `web:<domain>` for sites), usable in downtime, after the limit "
+        "and when locked; their time is recorded but not counted. Compared case-insensitively. "
+        "Kept for clients older than `app_rules`, which says the same per rule (issue 13).",
     )
 
 

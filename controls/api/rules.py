@@ -79,9 +79,6 @@ class ScreenTimeSerializer(serializers.Serializer):
         help_text="Minutes before the limit (1–120 each, at most 3).",
     )
     day_start = _hhmm(required=False, help_text="When the teen's day starts, local time.")
-    always_allowed_apps = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False
-    )
 
 
 class ScreenTimeUpdateSerializer(ScreenTimeSerializer):

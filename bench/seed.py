@@ -234,6 +234,8 @@ def seed(
     from allauth.account.models import EmailAddress
 
     from accounts.models import Device, GuardianLink, LinkStatus, User
+    from controls.app_models import AppRule
+    from controls.catalogue.lookup import app_key
     from controls.days import teen_day
     from controls.models import (
         AuditEvent,
@@ -261,6 +263,7 @@ def seed(
             GuardianLink,
             Device,
             DowntimeWindow,
+            AppRule,
             TeenDay,
             DailyUsage,
             UsageEvent,
@@ -330,6 +333,8 @@ def seed(
         ],
         TeenRules: rules_fields,
         DowntimeWindow: ["id", "teen_id", "name", "weekdays", "start", "end", "created_at"],
+        # Always-allowed apps (issue 13: app rules, no longer a list on TeenRules).
+        AppRule: ["id", "teen_id", "app", "category", "kind", "created_at", "updated_at"],
         Device: [
             "id",
             "teen_id",
@@ -394,6 +399,7 @@ def seed(
         GuardianLink,
         TeenRules,
         DowntimeWindow,
+        AppRule,
         Device,
         TeenDay,
         DailyUsage,
@@ -478,7 +484,6 @@ def seed(
                 *limits,
                 [15, 5],
                 wall_time(0, 0),
-                allowed_apps,
                 True,
                 rng.random() < 0.8,
                 rng.sample(["gambling", "vape", "casino", "dating"], rng.randrange(0, 3)),
@@ -497,6 +502,11 @@ def seed(
                 False,
             ),
         )
+        for app in allowed_apps:
+            chunk.add(
+                AppRule,
+                (ids.take(AppRule), teen_id, app_key(app), "", "always_allowed", joined, joined),
+            )
         if not enforcement:
             chunk.add(
                 DowntimeWindow,

@@ -76,7 +76,6 @@ __all__ = [
 MAX_DAILY_LIMIT_MINUTES = 24 * 60
 
 
-
 class Reason(StrEnum):
     """Why the device is (not) allowed to be used right now; serialised as its value.
 

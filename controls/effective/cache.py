@@ -42,6 +42,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from controls.app_models import AppRule, FamilyAppLabel, Lock
 from controls.days import teen_day
 from controls.effective.channel import teen_changed
 from controls.effective.inputs import (
@@ -247,6 +248,8 @@ def policy_after_usage(
     template = context.template
     if (
         template is not None
+        # Per-app and per-category limits move with each app's time: computed every time.
+        and not context.inputs.apps.needs_app_usage
         and template.inputs_generation == context.inputs.generation
         and template.time_zone == teen.time_zone
         and now < template.valid_until
@@ -346,6 +349,11 @@ def _rules_changed(sender, instance, **kwargs) -> None:
 
 @receiver(post_save, sender=DowntimeWindow, dispatch_uid="policy_cache_window_saved")
 @receiver(post_delete, sender=DowntimeWindow, dispatch_uid="policy_cache_window_deleted")
+@receiver(post_save, sender=AppRule, dispatch_uid="policy_cache_app_rule_saved")
+@receiver(post_delete, sender=AppRule, dispatch_uid="policy_cache_app_rule_deleted")
+@receiver(post_save, sender=Lock, dispatch_uid="policy_cache_lock_saved")
+@receiver(post_save, sender=FamilyAppLabel, dispatch_uid="policy_cache_label_saved")
+@receiver(post_delete, sender=FamilyAppLabel, dispatch_uid="policy_cache_label_deleted")
 @receiver(post_save, sender=DayGrant, dispatch_uid="policy_cache_grant_saved")
 @receiver(post_delete, sender=DayGrant, dispatch_uid="policy_cache_grant_deleted")
 def _window_or_grant_changed(sender, instance, **kwargs) -> None:

@@ -38,6 +38,7 @@ from controls.effective.cache import (
 )
 from controls.effective.inputs import browsing_rules
 from controls.enforcement.acks import device_policy_ack
+from controls.policy import Reason
 from controls.rules import exports
 from controls.rules.selectors import rules_ensure_for_teen
 from controls.time_requests.services import time_request_create
@@ -123,7 +124,7 @@ class UsageSerializer(serializers.Serializer):
         child=serializers.UUIDField(), help_text="Already booked earlier (a retry)."
     )
     allowed = serializers.BooleanField()
-    reason = serializers.ChoiceField(choices=["ok", "daily_limit", "downtime"])
+    reason = serializers.ChoiceField(choices=[reason.value for reason in Reason])
     seconds_left = serializers.IntegerField(allow_null=True)
     used_seconds = serializers.IntegerField()
     limit_seconds = serializers.IntegerField(allow_null=True)

@@ -17,6 +17,7 @@ from controls.api.app_policy_schema import (
     LockStateSerializer,
 )
 from controls.models import Audience, DomainMode, LikedVideosAudience
+from controls.policy import Reason
 
 ETAG_HEADER = OpenApiParameter(
     "ETag",
@@ -108,7 +109,7 @@ class DowntimeInstantSerializer(serializers.Serializer):
 class PolicySerializer(serializers.Serializer):
     allowed = serializers.BooleanField(help_text="May the device be used right now?")
     reason = serializers.ChoiceField(
-        choices=["ok", "daily_limit", "downtime", "locked"],
+        choices=[reason.value for reason in Reason],
         help_text="Why: `ok` (allowed), `daily_limit` (today's time is used up), `downtime` "
         "(a downtime window is in force; grants never lift it), `locked` (a guardian locked "
         "all devices: see `lock`). Always-allowed apps stay usable in all three.",

@@ -237,3 +237,20 @@ def catalogue_search(query: str, *, category: str = "", limit: int = 30) -> list
             found.append((1, name, app))
     found.sort(key=lambda item: (item[0], item[1]))
     return [app for _, _, app in found[:limit]]
+
+
+def catalogue_resolve(text: str) -> str | None:
+    """What a guardian typed ("Khan Academy", "khan-academy", "org.khanacademy.android",
+    "web:duolingo.com") as an app key; None for a name the catalogue does not know (an
+    identifier it does not know, with no spaces, is its own key)."""
+    typed = (text or "").strip()
+    if not typed:
+        return None
+    folded = typed.casefold()
+    for app in catalogue().apps:
+        if app.name.casefold() == folded:
+            return app.key
+    info = app_identify(typed)
+    if info.known or not any(ch.isspace() for ch in typed):
+        return info.key
+    return None

@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
 from controls.api import device_channel
+from controls.api.app_policy_schema import AppRuleStateSerializer
 from controls.api.device_schema import ETAG_HEADER, IF_NONE_MATCH, PolicySerializer
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
 from controls.effective.cache import (
@@ -130,6 +131,9 @@ class UsageSerializer(serializers.Serializer):
     limit_seconds = serializers.IntegerField(allow_null=True)
     next_change_at = serializers.DateTimeField(allow_null=True)
     version = serializers.CharField(help_text="Fetch the policy again when this changes.")
+    app_rules = AppRuleStateSerializer(
+        many=True, help_text="Each app and category rule now, as in the policy (issue 13)."
+    )
 
 
 class UsageErrorSerializer(serializers.Serializer):
@@ -263,6 +267,7 @@ def _usage_answer(device, payload, cached: dict | None = None) -> HttpResponse:
         "limit_seconds": policy.limit_seconds,
         "next_change_at": policy.to_dict()["next_change_at"],
         "version": policy.version,
+        "app_rules": [result.to_dict() for result in policy.app_rules],
     }
     return HttpResponse(render_json(answer), content_type="application/json")
 

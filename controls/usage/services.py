@@ -176,7 +176,13 @@ def usage_record_batch(
             after=today[1],
             state=today[2],
         )
-        or app_limits_due(policy=policy, warning_minutes=inputs.warning_minutes, added=today[0])
+        # (Per app, an app's time counts even where another app's covered the clock: the
+        # batch's seconds bound what it added to any one rule.)
+        or app_limits_due(
+            policy=policy,
+            warning_minutes=inputs.warning_minutes,
+            added=sum(event.seconds for event in unique.values()),
+        )
     ):
         enqueue_on_commit(teen_day_enforce, teen.pk)
         result.enforcement_queued = True

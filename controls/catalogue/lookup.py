@@ -195,7 +195,7 @@ def app_identify(identifier: str, labels: Mapping[str, tuple[str, str]] | None =
     raw = (identifier or "").strip()
     folded = raw.casefold()
     data = catalogue()
-    app = data.by_key.get(raw) or data.by_id.get(folded)
+    app = data.by_key.get(folded) or data.by_id.get(folded)
     if app is None and folded.startswith(WEB_PREFIX):
         host = folded[len(WEB_PREFIX) :].split("/")[0].split(":")[0]
         app = _web_match(host)

@@ -35,19 +35,39 @@ def test_through_the_api(alice_client, client, tom, alice):
     device = client.__class__()
     first = device.get(POLICY, **auth(token))
     base = f"/api/v1/teens/{tom.pk}"
-    games = api(alice_client, "post", f"{base}/app-rules",
-                {"category": "games", "kind": "limit", "school_days": 60})  # fmt: skip
+    games = api(
+        alice_client,
+        "post",
+        f"{base}/app-rules",
+        {"category": "games", "kind": "limit", "school_days": 60},
+    )
     assert games.status_code == 201, games.content
     assert games.json()["text"] == "Games: 1 h on Mon–Fri"
-    blocked = api(alice_client, "post", f"{base}/app-rules",
-                  {"app": "com.zhiliaoapp.musically", "kind": "blocked"})  # fmt: skip
+    blocked = api(
+        alice_client,
+        "post",
+        f"{base}/app-rules",
+        {"app": "com.zhiliaoapp.musically", "kind": "blocked"},
+    )
     assert blocked.json()["app"] == "tiktok" and blocked.json()["name"] == "TikTok"
-    school = api(alice_client, "post", f"{base}/downtime-windows",
-                 {"name": "School", "weekdays": ["mon", "tue", "wed", "thu", "fri"],
-                  "start": "08:30", "end": "15:00"})  # fmt: skip
+    school = api(
+        alice_client,
+        "post",
+        f"{base}/downtime-windows",
+        {
+            "name": "School",
+            "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+            "start": "08:30",
+            "end": "15:00",
+        },
+    )
     assert school.status_code == 201, school.content
-    allowed = api(alice_client, "put", f"{base}/downtime-windows/{school.json()['id']}/allowed",
-                  {"allowed_apps": ["org.khanacademy.android"]})  # fmt: skip
+    allowed = api(
+        alice_client,
+        "put",
+        f"{base}/downtime-windows/{school.json()['id']}/allowed",
+        {"allowed_apps": ["org.khanacademy.android"]},
+    )
     assert allowed.json() == {"allowed_apps": ["khan-academy"], "allowed_categories": []}
     lock = api(alice_client, "post", f"{base}/locks", {})
     assert lock.status_code == 201 and lock.json()["text"] == (
@@ -69,8 +89,10 @@ def test_through_the_api(alice_client, client, tom, alice):
     assert api(alice_client, "delete", f"{base}/locks/{lock.json()['id']}").status_code == 204
     policy = device.get(POLICY, **auth(token)).json()
     assert (policy["reason"], policy["downtime_name"], policy["lock"]) == (
-        "downtime", "School", None
-    )  # fmt: skip
+        "downtime",
+        "School",
+        None,
+    )
     assert rules_by_name(policy)["Games"]["reason"] == "downtime"
     actions = set(AuditEvent.objects.filter(teen=tom).values_list("action", flat=True))
     assert {"app_rules.set", "downtime.allowed", "lock.start", "lock.end"} <= actions
@@ -86,16 +108,21 @@ def test_games_time_is_booked_against_the_games_rule_and_stops_at_an_hour(
     from controls.rules.services import screen_time_update
 
     screen_time_update(actor=alice, teen=tom, changes={"every_day": 180})
-    app_rule_set(actor=alice, teen=tom,
-                 changes={"category": "games", "kind": "limit", "school_days": 60})  # fmt: skip
+    app_rule_set(
+        actor=alice, teen=tom, changes={"category": "games", "kind": "limit", "school_days": 60}
+    )
     _, token = register(tom)
     now = NOW + timedelta(hours=7)
     with django_capture_on_commit_callbacks(execute=True):
-        answer = post_usage(client, token, [
-            event(now - timedelta(minutes=50), 1800, app="com.roblox.client"),
-            event(now - timedelta(minutes=20), 1200, app="com.mojang.minecraftpe"),
-            event(now - timedelta(minutes=60), 600, app="com.whatsapp"),
-        ])  # fmt: skip
+        answer = post_usage(
+            client,
+            token,
+            [
+                event(now - timedelta(minutes=50), 1800, app="com.roblox.client"),
+                event(now - timedelta(minutes=20), 1200, app="com.mojang.minecraftpe"),
+                event(now - timedelta(minutes=60), 600, app="com.whatsapp"),
+            ],
+        )
     assert answer.status_code == 200, answer.content
     games = rules_by_name(answer.json())["Games"]
     assert games["used_seconds"] == 3000 and games["own_seconds_left"] == 600
@@ -109,8 +136,10 @@ def test_games_time_is_booked_against_the_games_rule_and_stops_at_an_hour(
     policy = client.get(POLICY, **auth(token)).json()
     games = rules_by_name(policy)["Games"]
     assert (games["allowed"], games["reason"], games["used_seconds"]) == (
-        False, "category_limit", 3600
-    )  # fmt: skip
+        False,
+        "category_limit",
+        3600,
+    )
     assert policy["allowed"]  # WhatsApp and the rest go on
     # "Limit reached" for Games once, to the teen and to alice; the 15 and 5 min warnings once.
     titles = list(Notification.objects.filter(recipient=tom).values_list("title", flat=True))
@@ -129,9 +158,11 @@ def test_games_time_is_booked_against_the_games_rule_and_stops_at_an_hour(
 def test_through_the_pages(alice_client, client, tom):
     _, token = register(tom)
     page = f"/teens/{tom.pk}/screen-time/"
-    saved = alice_client.post(f"/teens/{tom.pk}/app-rules/",
-                              {"cat-category": "games", "cat-kind": "limit",
-                               "cat-school_days": "60"}, follow=True)  # fmt: skip
+    saved = alice_client.post(
+        f"/teens/{tom.pk}/app-rules/",
+        {"cat-category": "games", "cat-kind": "limit", "cat-school_days": "60"},
+        follow=True,
+    )
     assert "Saved. Games: 1 h on Mon–Fri." in saved.content.decode()
     # The picker works without JavaScript: a GET search, then a link that opens the rule form.
     found = alice_client.get(page, {"q": "tik"}).content.decode()
@@ -139,9 +170,15 @@ def test_through_the_pages(alice_client, client, tom):
     picked = alice_client.get(page, {"pick": "tiktok"}).content.decode()
     assert "Rule for TikTok" in picked
     alice_client.post(f"/teens/{tom.pk}/app-rules/", {"app": "tiktok", "kind": "blocked"})
-    alice_client.post(f"/teens/{tom.pk}/downtime/",
-                      {"new-name": "School", "new-weekdays": ["0", "1", "2", "3", "4"],
-                       "new-start": "08:30", "new-end": "15:00"})  # fmt: skip
+    alice_client.post(
+        f"/teens/{tom.pk}/downtime/",
+        {
+            "new-name": "School",
+            "new-weekdays": ["0", "1", "2", "3", "4"],
+            "new-start": "08:30",
+            "new-end": "15:00",
+        },
+    )
     school = DowntimeWindow.objects.get(teen=tom, name="School")
     allowed = alice_client.post(
         f"/teens/{tom.pk}/downtime/{school.pk}/allowed/",
@@ -162,8 +199,12 @@ def test_through_the_pages(alice_client, client, tom):
     # The teen reads every rule in plain words, and who locked until when.
     client.force_login(tom)
     mine = client.get("/me/").content.decode()
-    for words in ("All devices locked by Alice until 18:30", "Games: 1 h on Mon–Fri",
-                  "TikTok: blocked", "School: allowed during it: Khan Academy"):  # fmt: skip
+    for words in (
+        "All devices locked by Alice until 18:30",
+        "Games: 1 h on Mon–Fri",
+        "TikTok: blocked",
+        "School: allowed during it: Khan Academy",
+    ):
         assert words in mine
 
 
@@ -182,7 +223,11 @@ def test_bad_input_names_the_field_and_saves_nothing(alice_client, tom):
         assert response.status_code == 400 and field in response.json(), (body, response.json())
     past = api(alice_client, "post", f"{base}/locks", {"until": "2000-01-01T00:00:00Z"})
     assert past.status_code == 400 and "until" in past.json()
-    label = api(alice_client, "post", f"{base}/app-labels",
-                {"app": "com.zhiliaoapp.musically", "name": "x", "category": "social"})  # fmt: skip
+    label = api(
+        alice_client,
+        "post",
+        f"{base}/app-labels",
+        {"app": "com.zhiliaoapp.musically", "name": "x", "category": "social"},
+    )
     assert label.status_code == 400 and "app" in label.json()
     assert not AuditEvent.objects.filter(teen=tom, action__startswith="app_").exists()

@@ -23,14 +23,30 @@ from controls.policy_rules import RuleKind, RuleReason
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
-APPS = {"tiktok": "social", "instagram": "social", "roblox": "games", "minecraft": "games",
-        "khan-academy": "education", "com.example.x": "other"}  # fmt: skip
+APPS = {
+    "tiktok": "social",
+    "instagram": "social",
+    "roblox": "games",
+    "minecraft": "games",
+    "khan-academy": "education",
+    "com.example.x": "other",
+}
 CATEGORIES = sorted(set(APPS.values()))
 MONDAY_NOON = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)  # 12:00 in London
 
 
-def compute(now=MONDAY_NOON, *, tz=LONDON, limits=(None,) * 7, rules=(), locks=(), seconds=None,
-            downtimes=(), used=None, grants=None):  # fmt: skip
+def compute(
+    now=MONDAY_NOON,
+    *,
+    tz=LONDON,
+    limits=(None,) * 7,
+    rules=(),
+    locks=(),
+    seconds=None,
+    downtimes=(),
+    used=None,
+    grants=None,
+):
     seconds = seconds or {}
     return compute_policy(
         rules=ScreenTimeSpec(daily_limits=limits, downtimes=downtimes),
@@ -91,8 +107,11 @@ def test_lock_now_locks_everything_but_always_allowed_apps_until_its_end():
     )
     policy = compute(rules=rules, locks=(LockSpec(lock_id=7, until=until, by="Alice"),))
     assert (policy.allowed, policy.reason, policy.next_change_at) == (False, Reason.LOCKED, until)
-    assert policy.to_dict()["lock"] == {"category": None, "until": "2024-06-03T13:00:00Z",
-                                        "by": "Alice"}  # fmt: skip
+    assert policy.to_dict()["lock"] == {
+        "category": None,
+        "until": "2024-06-03T13:00:00Z",
+        "by": "Alice",
+    }
     khan, games = policy.app_rules
     assert khan.allowed and khan.reason == RuleReason.ALWAYS_ALLOWED
     assert not games.allowed and games.reason == RuleReason.LOCKED
@@ -102,8 +121,10 @@ def test_lock_now_locks_everything_but_always_allowed_apps_until_its_end():
 
 
 def test_a_category_lock_locks_that_category_only():
-    rules = (games_school_days(), AppRuleSpec(rule_id=2, kind="limit", app="tiktok",
-                                              daily_limits=(60,) * 7))  # fmt: skip
+    rules = (
+        games_school_days(),
+        AppRuleSpec(rule_id=2, kind="limit", app="tiktok", daily_limits=(60,) * 7),
+    )
     policy = compute(rules=rules, locks=(LockSpec(lock_id=1, category="games"),))
     games, tiktok = policy.app_rules
     assert games.reason == RuleReason.LOCKED and tiktok.reason == RuleReason.OK
@@ -111,8 +132,13 @@ def test_a_category_lock_locks_that_category_only():
 
 
 def test_school_time_allows_its_chosen_apps_only():
-    school = DowntimeSpec(name="School", weekdays=frozenset(range(5)), start=time(8, 30),
-                          end=time(15, 0), allowed_apps=frozenset({"khan-academy"}))  # fmt: skip
+    school = DowntimeSpec(
+        name="School",
+        weekdays=frozenset(range(5)),
+        start=time(8, 30),
+        end=time(15, 0),
+        allowed_apps=frozenset({"khan-academy"}),
+    )
     rules = (
         AppRuleSpec(rule_id=1, kind="limit", app="khan-academy", daily_limits=(90,) * 7),
         AppRuleSpec(rule_id=2, kind="limit", app="tiktok", daily_limits=(90,) * 7),
@@ -134,8 +160,13 @@ def test_the_version_stays_while_only_counters_move_and_changes_at_a_rule_limit(
 
 
 def test_without_rules_or_locks_the_version_is_as_before_issue_13():
-    plain = compute_policy(rules=ScreenTimeSpec(daily_limits=(60,) * 7), used_seconds=0,
-                           grants=TodayGrants(), now=MONDAY_NOON, tz=LONDON)  # fmt: skip
+    plain = compute_policy(
+        rules=ScreenTimeSpec(daily_limits=(60,) * 7),
+        used_seconds=0,
+        grants=TodayGrants(),
+        now=MONDAY_NOON,
+        tz=LONDON,
+    )
     assert compute(limits=(60,) * 7, used=0).version == plain.version
     assert plain.app_rules == () and plain.to_dict()["app_rules"] == []
 
@@ -148,9 +179,13 @@ week = st.tuples(*[minutes] * 7)
 
 @st.composite
 def rule_sets(draw):
-    targets = draw(st.lists(st.sampled_from([*("app:" + a for a in APPS),
-                                             *("cat:" + c for c in CATEGORIES)]),
-                            unique=True, max_size=8))  # fmt: skip
+    targets = draw(
+        st.lists(
+            st.sampled_from([*("app:" + a for a in APPS), *("cat:" + c for c in CATEGORIES)]),
+            unique=True,
+            max_size=8,
+        )
+    )
     rules = []
     for index, target in enumerate(targets, start=1):
         kind = draw(st.sampled_from(list(RuleKind)))
@@ -173,22 +208,35 @@ instants = st.datetimes(
 )
 # Days around the DST changes, where a teen's day is 23 or 25 hours long.
 dst_instants = st.sampled_from(
-    [datetime(2024, 3, 31, tzinfo=UTC), datetime(2024, 10, 27, tzinfo=UTC),
-     datetime(2024, 3, 10, 5, tzinfo=UTC), datetime(2024, 11, 3, 5, tzinfo=UTC)]
-).flatmap(
-    lambda start: st.integers(0, 26 * 3600).map(lambda s: start + timedelta(seconds=s))
-)  # fmt: skip
+    [
+        datetime(2024, 3, 31, tzinfo=UTC),
+        datetime(2024, 10, 27, tzinfo=UTC),
+        datetime(2024, 3, 10, 5, tzinfo=UTC),
+        datetime(2024, 11, 3, 5, tzinfo=UTC),
+    ]
+).flatmap(lambda start: st.integers(0, 26 * 3600).map(lambda s: start + timedelta(seconds=s)))
 locks = st.lists(
-    st.builds(LockSpec, lock_id=st.integers(1, 9),
-              category=st.sampled_from(["", *CATEGORIES]), until=st.none()),
-    max_size=2, unique_by=lambda lock: lock.category,
-)  # fmt: skip
+    st.builds(
+        LockSpec,
+        lock_id=st.integers(1, 9),
+        category=st.sampled_from(["", *CATEGORIES]),
+        until=st.none(),
+    ),
+    max_size=2,
+    unique_by=lambda lock: lock.category,
+)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
-@given(rules=rule_sets(), seconds=usage, now=st.one_of(instants, dst_instants),
-       tz=st.sampled_from([LONDON, NEW_YORK]), limits=week, held=locks)  # fmt: skip
+@given(
+    rules=rule_sets(),
+    seconds=usage,
+    now=st.one_of(instants, dst_instants),
+    tz=st.sampled_from([LONDON, NEW_YORK]),
+    limits=week,
+    held=locks,
+)
 def test_each_rule_books_each_apps_time_once_and_keeps_its_budget(
     rules, seconds, now, tz, limits, held
 ):

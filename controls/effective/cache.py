@@ -55,8 +55,9 @@ from controls.models import DayGrant, DowntimeWindow, TeenDay, TeenRules, TimeRe
 from controls.policy import EffectivePolicy
 
 # "v2": entries pickled before the domain packages (issue #12) name classes at their old module
-# paths; a new prefix leaves them to expire unread instead of failing to unpickle.
-KEY_PREFIX = "fp:policy:v2"
+# paths; a new prefix leaves them to expire unread instead of failing to unpickle. "v3": inputs
+# and policies pickled before issue 13 lack the per-app fields (`apps`, `app_rules`, `lock`).
+KEY_PREFIX = "fp:policy:v3"
 # Generations outlive every entry stored under them (entries live at most a day).
 GENERATION_SECONDS = 3 * 24 * 3600
 INPUTS_SECONDS = 24 * 3600

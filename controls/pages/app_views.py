@@ -42,6 +42,9 @@ def app_rule_save(request: HttpRequest, teen_id: int) -> HttpResponse:
                 actor=request.user, teen=teen, changes=form.changes()
             )
         except ValidationError as exc:
+            if is_category and hasattr(exc, "error_dict") and "app" in exc.error_dict:
+                # (the category form has no visible app field: the error is the category's)
+                exc.error_dict["category"] = exc.error_dict.pop("app")
             add_service_errors(form, exc)
         else:
             text = rule_text(rule, labels_of(teen))

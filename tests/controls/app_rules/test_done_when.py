@@ -231,3 +231,12 @@ def test_bad_input_names_the_field_and_saves_nothing(alice_client, tom):
     )
     assert label.status_code == 400 and "app" in label.json()
     assert not AuditEvent.objects.filter(teen=tom, action__startswith="app_").exists()
+
+
+@pytest.mark.django_db
+def test_a_category_form_without_a_category_says_so_next_to_it(alice_client, tom):
+    response = alice_client.post(f"/teens/{tom.pk}/app-rules/", {"cat-kind": "blocked"})
+    assert response.status_code == 400
+    assert response.context["category_form"].errors["category"] == [
+        "Choose an app or a category (one of them)."
+    ]

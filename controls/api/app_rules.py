@@ -9,7 +9,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -148,9 +148,15 @@ class CatalogueView(APIView):
         summary="Search the catalogue of apps and sites",
         parameters=[
             OpenApiParameter("q", str, description="Part of a name or identifier."),
-            OpenApiParameter("category", str, description="Only this category."),
+            OpenApiParameter(
+                "category", str, enum=AppCategory.values, description="Only this category."
+            ),
         ],
-        responses={200: CatalogueAppSerializer(many=True), 401: READ_ERRORS[401]},
+        responses={
+            200: CatalogueAppSerializer(many=True),
+            400: OpenApiResponse(description="`{category: [message]}`: not a category."),
+            401: READ_ERRORS[401],
+        },
         tags=["catalogue"],
     )
     def get(self, request: Request) -> Response:

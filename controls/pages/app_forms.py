@@ -11,7 +11,7 @@ from django import forms
 from controls.app_models import RULE_WEEKDAY_FIELDS, AppCategory, AppRuleKind
 from controls.catalogue.lookup import catalogue_resolve
 from controls.pages.forms import TIME_INPUT
-from controls.rules.describe import WEEKDAY_NAMES
+from controls.rules.describe import WEEKDAY_SHORT
 
 CATEGORY_CHOICES = [(c.value, c.label) for c in AppCategory]
 
@@ -36,7 +36,8 @@ class CatalogueSearchForm(forms.Form):
 
 class AppRuleForm(forms.Form):
     """One app's or one category's rule. Minutes: Monday to Friday, the weekend, or day by day
-    (a day filled in wins); empty everywhere with "Time limit" is refused by the service."""
+    (a day filled in wins); empty everywhere with "Time limit" is refused by the service. The
+    days are labelled "Mon".."Sun": the daily limits on the same page use the full names."""
 
     app = forms.CharField(required=False, widget=forms.HiddenInput)
     category = forms.ChoiceField(
@@ -47,13 +48,13 @@ class AppRuleForm(forms.Form):
     )
     school_days = _minutes_field("Minutes Monday to Friday", "School days. Empty: no limit.")
     weekend = _minutes_field("Minutes Saturday and Sunday", "Empty: no limit.")
-    limit_mon = _minutes_field(WEEKDAY_NAMES[0])
-    limit_tue = _minutes_field(WEEKDAY_NAMES[1])
-    limit_wed = _minutes_field(WEEKDAY_NAMES[2])
-    limit_thu = _minutes_field(WEEKDAY_NAMES[3])
-    limit_fri = _minutes_field(WEEKDAY_NAMES[4])
-    limit_sat = _minutes_field(WEEKDAY_NAMES[5])
-    limit_sun = _minutes_field(WEEKDAY_NAMES[6])
+    limit_mon = _minutes_field(WEEKDAY_SHORT[0])
+    limit_tue = _minutes_field(WEEKDAY_SHORT[1])
+    limit_wed = _minutes_field(WEEKDAY_SHORT[2])
+    limit_thu = _minutes_field(WEEKDAY_SHORT[3])
+    limit_fri = _minutes_field(WEEKDAY_SHORT[4])
+    limit_sat = _minutes_field(WEEKDAY_SHORT[5])
+    limit_sun = _minutes_field(WEEKDAY_SHORT[6])
 
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.db import models
 
 from accounts.models import Device, GuardianLink, User
+from controls.app_models import AppRule
 from controls.models import (
     AuditEvent,
     DailyUsage,
@@ -34,7 +35,6 @@ def seed_columns() -> tuple[dict[type[models.Model], list[str]], list[type[model
         "limit_sun",
         "warning_minutes",
         "day_start",
-        "always_allowed_apps",
         "restricted_mode",
         "search_enabled",
         "keyword_filters",
@@ -78,6 +78,8 @@ def seed_columns() -> tuple[dict[type[models.Model], list[str]], list[type[model
         ],
         TeenRules: rules_fields,
         DowntimeWindow: ["id", "teen_id", "name", "weekdays", "start", "end", "created_at"],
+        # Always-allowed apps (issue 13: app rules, no longer a list on TeenRules).
+        AppRule: ["id", "teen_id", "app", "category", "kind", "created_at", "updated_at"],
         Device: [
             "id",
             "teen_id",
@@ -142,6 +144,7 @@ def seed_columns() -> tuple[dict[type[models.Model], list[str]], list[type[model
         GuardianLink,
         TeenRules,
         DowntimeWindow,
+        AppRule,
         Device,
         TeenDay,
         DailyUsage,

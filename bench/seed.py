@@ -36,6 +36,8 @@ from django.utils import timezone
 from accounts.models import Device, GuardianLink, LinkStatus, User
 from bench.columns import seed_columns
 from bench.tables import Ids, TableWriter, analyze, device_token_maker, next_id, reset_sequences
+from controls.app_models import AppRule
+from controls.catalogue.lookup import app_key
 from controls.days import teen_day
 from controls.models import (
     AuditEvent,
@@ -155,6 +157,7 @@ def seed(
             GuardianLink,
             Device,
             DowntimeWindow,
+            AppRule,
             TeenDay,
             DailyUsage,
             UsageEvent,
@@ -245,7 +248,6 @@ def seed(
                 *limits,
                 [15, 5],
                 wall_time(0, 0),
-                allowed_apps,
                 True,
                 rng.random() < 0.8,
                 rng.sample(["gambling", "vape", "casino", "dating"], rng.randrange(0, 3)),
@@ -264,6 +266,11 @@ def seed(
                 False,
             ),
         )
+        for app in allowed_apps:
+            chunk.add(
+                AppRule,
+                (ids.take(AppRule), teen_id, app_key(app), "", "always_allowed", joined, joined),
+            )
         if not enforcement:
             chunk.add(
                 DowntimeWindow,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from controls.app_models import AppRule, FamilyAppLabel, Lock
 from controls.models import (
     AuditEvent,
     DailyUsage,
@@ -147,3 +148,34 @@ class DnsFeedAdmin(ReadOnlyAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["teen__email"]
     list_select_related = ["teen", "created_by"]
+
+
+# Issue 13: read-only, as every change to them must be audited and told (controls.app_rules).
+@admin.register(AppRule)
+class AppRuleAdmin(ReadOnlyAdmin):
+    list_display = ["teen", "app", "category", "kind", "updated_at"]
+    list_filter = ["kind", "category"]
+    search_fields = ["teen__email", "app"]
+    list_select_related = ["teen"]
+
+
+@admin.register(Lock)
+class LockAdmin(ReadOnlyAdmin):
+    list_display = [
+        "teen",
+        "scope",
+        "category",
+        "until",
+        "created_by_name",
+        "created_at",
+        "ended_at",
+    ]
+    search_fields = ["teen__email", "created_by_name"]
+    list_select_related = ["teen"]
+
+
+@admin.register(FamilyAppLabel)
+class FamilyAppLabelAdmin(ReadOnlyAdmin):
+    list_display = ["teen", "app", "name", "category"]
+    search_fields = ["teen__email", "app", "name"]
+    list_select_related = ["teen"]

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from controls import app_models  # noqa: F401  (registers the per-app rules' models)
+
 WEEKDAY_FIELDS = (
     "limit_mon",
     "limit_tue",
@@ -71,7 +73,6 @@ class TeenRules(models.Model):
     limit_sun = _limit_field()
     warning_minutes = models.JSONField(default=default_warning_minutes)
     day_start = models.TimeField(default=time(0, 0))
-    always_allowed_apps = models.JSONField(default=list, blank=True)
 
     # Browsing
     restricted_mode = models.BooleanField(default=True)
@@ -133,6 +134,9 @@ class DowntimeWindow(models.Model):
     weekdays = models.PositiveSmallIntegerField(default=ALL_WEEKDAYS_MASK)
     start = models.TimeField()
     end = models.TimeField()
+    # What stays usable during it (issue 13): catalogue keys, and AppCategory values.
+    allowed_apps = models.JSONField(default=list, blank=True)
+    allowed_categories = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -37,27 +37,32 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from controls.days import (
-    ONE_DAY,
-    check_wall_time,
-    is_int,
-    local_to_utc,
-    require_aware,
-    teen_day,
+from controls.days import check_wall_time, is_int, require_aware, teen_day
+from controls.downtime_calc import (
+    DEFAULT_HORIZON_DAYS,
+    WEEKDAYS,
+    DowntimeInstant,
+    DowntimeSpec,
+    downtime_at,
+    downtime_instances,
+    next_downtime_start,
 )
+from controls.policy_rules import AppRuleSpec, LockSpec, RuleResult, rule_results
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "MAX_DAILY_LIMIT_MINUTES",
     "WEEKDAYS",
+    "AppRuleSpec",
     "DowntimeInstant",
     "DowntimeSpec",
     "EffectivePolicy",
+    "LockSpec",
     "Reason",
     "ScreenTimeSpec",
     "TodayGrants",
@@ -67,14 +72,8 @@ __all__ = [
     "next_downtime_start",
 ]
 
-#: Weekday numbers as used by :meth:`datetime.date.weekday`: 0 = Monday .. 6 = Sunday.
-WEEKDAYS = range(7)
-
 #: A daily limit is at most a whole day; ``None`` means unlimited.
 MAX_DAILY_LIMIT_MINUTES = 24 * 60
-
-#: How far ahead ``next_change_at`` looks; beyond this it is reported as ``None``.
-DEFAULT_HORIZON_DAYS = 8
 
 
 class Reason(StrEnum):
@@ -87,46 +86,12 @@ class Reason(StrEnum):
     OK = "ok"
     DAILY_LIMIT = "daily_limit"
     DOWNTIME = "downtime"
+    LOCKED = "locked"
 
 
 # --------------------------------------------------------------------------------------------
 # Input specifications
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DowntimeSpec:
-    """A recurring downtime window in the teen's local wall time.
-
-    ``weekdays`` are the days (0 = Monday) on which the window *starts*; a window with
-    ``end <= start`` crosses midnight and ends on the following calendar day. ``end == start``
-    is rejected because it is ambiguous (empty or 24 hours). An empty ``weekdays`` set is
-    allowed and simply never applies (a disabled window).
-    """
-
-    name: str
-    weekdays: frozenset[int]
-    start: time
-    end: time
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError("downtime name must be a non-empty string")
-        days = frozenset(self.weekdays)
-        for day in days:
-            if not is_int(day) or day not in WEEKDAYS:
-                raise ValueError(f"downtime weekdays must be ints 0..6, got {day!r}")
-        # Accept any iterable (list, set) but store a frozenset so the spec stays hashable.
-        object.__setattr__(self, "weekdays", days)
-        check_wall_time("downtime start", self.start)
-        check_wall_time("downtime end", self.end)
-        if self.end == self.start:
-            raise ValueError(f"downtime {self.name!r}: end must differ from start")
-
-    @property
-    def crosses_midnight(self) -> bool:
-        """True when the window ends on the calendar day after the one it starts on."""
-        return self.end < self.start
 
 
 @dataclass(frozen=True)
@@ -198,15 +163,6 @@ def _iso_z(moment: datetime | None) -> str | None:
 
 
 OFFLINE_VALIDITY = timedelta(hours=24)  # how long a device may enforce a policy alone
-DOWNTIME_LOOKAHEAD = timedelta(hours=48)  # how far ahead it lists downtime instances
-
-
-class DowntimeInstant(NamedTuple):
-    """One downtime window instance in UTC (the teen's wall times made exact)."""
-
-    start: datetime
-    end: datetime
-    name: str
 
 
 @dataclass(frozen=True)
@@ -239,6 +195,11 @@ class EffectivePolicy:
     # For a device that loses the server (not in `version`: they move with the clock).
     offline_valid_until: datetime | None = None
     downtime_next_48h: tuple[DowntimeInstant, ...] = ()
+    # Issue 13: each app and category rule now (`controls.policy_rules`), and the lock in force.
+    app_rules: tuple[RuleResult, ...] = ()
+    lock: LockSpec | None = None
+    # In downtime: the window's allowed apps and categories ({"apps": [...], "categories": [...]}).
+    downtime_allowed: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready representation: datetimes as ISO-8601 UTC with "Z", dates as ISO."""
@@ -263,116 +224,20 @@ class EffectivePolicy:
                 {"start": _iso_z(o.start), "end": _iso_z(o.end), "name": o.name}
                 for o in self.downtime_next_48h
             ],
+            "downtime_allowed": (
+                None
+                if self.downtime_allowed is None
+                else {key: list(value) for key, value in self.downtime_allowed.items()}
+            ),
+            "app_rules": [result.to_dict() for result in self.app_rules],
+            "lock": _lock_dict(self.lock),
         }
 
 
-# --------------------------------------------------------------------------------------------
-# Downtime
-# --------------------------------------------------------------------------------------------
-
-
-class _Occurrence(NamedTuple):
-    start: datetime
-    end: datetime
-    spec: DowntimeSpec
-
-
-def _occurrence(spec: DowntimeSpec, start_date: date, tz: tzinfo) -> _Occurrence | None:
-    """The window instance starting on ``start_date`` (or None if DST makes it empty)."""
-    start = local_to_utc(start_date, spec.start, tz)
-    end_date = start_date + ONE_DAY if spec.crosses_midnight else start_date
-    end = local_to_utc(end_date, spec.end, tz, last_occurrence=True)
-    if end <= start:  # e.g. a window lying wholly inside a spring-forward gap
+def _lock_dict(lock: LockSpec | None) -> dict[str, Any] | None:
+    if lock is None:
         return None
-    return _Occurrence(start, end, spec)
-
-
-def _occurrences(
-    downtimes: Iterable[DowntimeSpec], tz: tzinfo, first: date, last: date
-) -> list[_Occurrence]:
-    """All window instances starting on local dates ``first..last``, sorted by start."""
-    specs = tuple(downtimes)
-    found: list[_Occurrence] = []
-    current = first
-    while current <= last:
-        for spec in specs:
-            if current.weekday() in spec.weekdays:
-                occurrence = _occurrence(spec, current, tz)
-                if occurrence is not None:
-                    found.append(occurrence)
-        current += ONE_DAY
-    found.sort(key=lambda o: (o.start, o.end, o.spec.name))
-    return found
-
-
-def downtime_at(
-    *,
-    downtimes: Iterable[DowntimeSpec],
-    now: datetime,
-    tz: ZoneInfo,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
-) -> tuple[DowntimeSpec | None, datetime | None]:
-    """The downtime window in force at ``now`` and when downtime actually ends (UTC).
-
-    If several windows contain ``now`` the reported one is the one ending last (ties: the
-    earliest start, then name). The returned end is where the teen is *released*: touching or
-    overlapping windows are merged (21:00-23:00 followed by 23:00-07:00 ends at 07:00). If
-    that is beyond ``horizon_days`` the end is ``None``. Returns ``(None, None)`` outside
-    downtime.
-    """
-    now_utc = require_aware(now)
-    specs = tuple(downtimes)
-    if not specs:
-        return None, None
-    local = now_utc.astimezone(tz).date()
-    nearby = _occurrences(specs, tz, local - 2 * ONE_DAY, local + ONE_DAY)
-    active = [o for o in nearby if o.start <= now_utc < o.end]
-    if not active:
-        return None, None
-    by_start = sorted(active, key=lambda o: (o.start, o.spec.name))
-    current = sorted(by_start, key=lambda o: o.end, reverse=True)[0]  # stable sort
-
-    horizon_end = now_utc + timedelta(days=horizon_days)
-    released = current.end
-    for occurrence in _occurrences(
-        specs, tz, local - 2 * ONE_DAY, local + (horizon_days + 2) * ONE_DAY
-    ):
-        if occurrence.start > released:
-            break
-        released = max(released, occurrence.end)
-    if released > horizon_end:
-        return current.spec, None
-    return current.spec, released
-
-
-def downtime_instances(*, downtimes, now: datetime, tz: ZoneInfo) -> tuple[DowntimeInstant, ...]:
-    """Every window instance in force at ``now`` or starting within DOWNTIME_LOOKAHEAD, sorted
-    by start, in UTC, one by one (not merged); wall times become instants as everywhere here."""
-    now_utc, local = require_aware(now), now.astimezone(tz).date()
-    found = _occurrences(downtimes, tz, local - ONE_DAY, local + 4 * ONE_DAY)
-    until = now_utc + DOWNTIME_LOOKAHEAD
-    return tuple(
-        DowntimeInstant(*o[:2], o.spec.name) for o in found if now_utc < o.end and o.start < until
-    )
-
-
-def next_downtime_start(
-    *,
-    downtimes: Iterable[DowntimeSpec],
-    now: datetime,
-    tz: ZoneInfo,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
-) -> datetime | None:
-    """The earliest window start strictly after ``now`` within ``horizon_days``, in UTC."""
-    now_utc = require_aware(now)
-    local = now_utc.astimezone(tz).date()
-    horizon_end = now_utc + timedelta(days=horizon_days)
-    starts = [
-        o.start
-        for o in _occurrences(downtimes, tz, local - ONE_DAY, local + (horizon_days + 1) * ONE_DAY)
-        if now_utc < o.start <= horizon_end
-    ]
-    return min(starts, default=None)
+    return {"category": lock.category or None, "until": _iso_z(lock.until), "by": lock.by}
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,20 +271,29 @@ def compute_policy(
     rules_version: str = "",
     browsing: Mapping[str, Any] | None = None,
     privacy: Mapping[str, Any] | None = None,
+    app_rules: Iterable[AppRuleSpec] = (),
+    locks: Iterable[LockSpec] = (),
+    app_seconds: Mapping[str, int] | None = None,
+    app_categories: Mapping[str, str] | None = None,
 ) -> EffectivePolicy:
     """Compute what the teen's devices must enforce at ``now``.
 
-    Order of precedence: downtime (never lifted by grants) > daily limit > ok. ``used_seconds``
-    is today's counted usage (always-allowed apps already excluded); ``grants`` are today's.
+    Order of precedence: a lock of all devices > downtime (never lifted by grants) > daily
+    limit > ok. ``used_seconds`` is today's counted usage (always-allowed apps already
+    excluded); ``grants`` are today's. ``app_rules``, ``locks`` (those in force: not ended, not
+    past their ``until``), ``app_seconds`` (today's counted seconds per app key) and
+    ``app_categories`` give each app and category rule's state (`controls.policy_rules`).
 
     ``next_change_at`` is the earliest future instant at which ``allowed``/``reason`` change by
     time alone, assuming no further usage: the end of the current (merged) downtime; when the
     limit is reached, the end of the teen's day or an earlier downtime start; otherwise the
-    next downtime start. ``None`` if nothing changes within the horizon (8 days).
+    next downtime start; a lock's ``until`` when sooner (while all devices are locked, only
+    that). ``None`` if nothing changes within the horizon (8 days).
 
     ``version`` hashes rules_version, the time zone, the day, grants, allowed, reason,
-    downtime_name, limit_seconds, limit_reached and the browsing/privacy mappings, but not
-    usage counters, so it works as an ETag.
+    downtime_name, limit_seconds, limit_reached, the browsing/privacy mappings, the locks and
+    each app rule's kind, allowed, reason and limit, but not usage counters, so it works as an
+    ETag.
     """
     now_utc = require_aware(now)
     if not isinstance(rules, ScreenTimeSpec):
@@ -458,11 +332,35 @@ def compute_policy(
         else:
             allowed, reason = True, Reason.OK
             next_change_at = upcoming
+    locks = tuple(lock for lock in locks if lock.until is None or now_utc < lock.until)
+    lock_all = next((lock for lock in locks if not lock.category), None)
+    if lock_all is not None:
+        allowed, reason, next_change_at = False, Reason.LOCKED, lock_all.until
+    for lock in locks:
+        if lock.until is not None and (next_change_at is None or lock.until < next_change_at):
+            next_change_at = lock.until
+    results = rule_results(
+        rules=app_rules,
+        locks=locks,
+        weekday=day.local_date.weekday(),
+        app_seconds=app_seconds or {},
+        app_categories=app_categories or {},
+        in_downtime=window is not None,
+        downtime_apps=window.allowed_apps if window is not None else frozenset(),
+        downtime_categories=window.allowed_categories if window is not None else frozenset(),
+        daily_seconds_left=seconds_left,
+        daily_limit_reached=limit_reached,
+    )
 
     browsing_copy = dict(browsing) if browsing is not None else {}
     privacy_copy = dict(privacy) if privacy is not None else {}
+    extra: dict[str, Any] = {}
+    if results or locks:  # (absent otherwise: versions from before issue 13 stay the same)
+        extra["app_rules"] = [result.state() for result in results]
+        extra["locks"] = sorted((lock.lock_id, lock.category, _iso_z(lock.until)) for lock in locks)
     version = _version(
         {
+            **extra,
             "rules_version": rules_version,
             "tz": getattr(tz, "key", None) or str(tz),
             "local_date": day.local_date.isoformat(),
@@ -495,4 +393,12 @@ def compute_policy(
         privacy=privacy_copy,
         offline_valid_until=now_utc + OFFLINE_VALIDITY,
         downtime_next_48h=downtime_instances(downtimes=rules.downtimes, now=now_utc, tz=tz),
+        app_rules=results,
+        lock=lock_all,
+        downtime_allowed=None
+        if window is None
+        else {
+            "apps": tuple(sorted(window.allowed_apps)),
+            "categories": tuple(sorted(window.allowed_categories)),
+        },
     )

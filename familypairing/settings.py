@@ -369,6 +369,12 @@ SPECTACULAR_SETTINGS = {
         {"name": "links", "description": "Guardian links: approvals and unlinking."},
         {"name": "teens", "description": "A guardian's teens: policy, history, grants."},
         {"name": "rules", "description": "Screen time, downtime, browsing and privacy rules."},
+        {
+            "name": "app rules",
+            "description": "Rules per app and per category, lock now, and the family's names "
+            "for apps the catalogue does not know.",
+        },
+        {"name": "catalogue", "description": "The catalogue of apps and sites teens use."},
         {"name": "devices", "description": "A teen's devices, managed by the teen or a guardian."},
         {"name": "device", "description": "What a device calls with its token."},
         {
@@ -389,7 +395,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Direct messages and comments share one audience choice set.
-    "ENUM_NAME_OVERRIDES": {"AudienceEnum": "controls.models.Audience"},
+    "ENUM_NAME_OVERRIDES": {
+        "AudienceEnum": "controls.models.Audience",
+        "AppCategoryEnum": "controls.app_models.AppCategory",
+        "AppRuleKindEnum": "controls.app_models.AppRuleKind",
+        # (StrEnums: their values, listed here as the schema's names for them.)
+        "AppRuleReasonEnum": [
+            "ok",
+            "always_allowed",
+            "downtime_allowed",
+            "blocked",
+            "locked",
+            "downtime",
+            "daily_limit",
+            "app_limit",
+            "category_limit",
+        ],
+        "PolicyReasonEnum": ["ok", "daily_limit", "downtime", "locked"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Every operation may answer 500 and 503 with Retry-After (familypairing.errors).

@@ -55,4 +55,5 @@ urlpatterns = [
     path("", include("controls.pages.urls")),
     path("", include("controls.pages.request_urls")),
     path("", include("controls.pages.feed_urls")),
+    path("", include("controls.pages.app_urls")),
 ]

@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from accounts.devices.auth import DeviceTokenAuthentication, device_and_cached_for_request
 from controls.api import device_channel
+from controls.api.app_policy_schema import AppRuleStateSerializer
 from controls.api.device_schema import ETAG_HEADER, IF_NONE_MATCH, WAIT_QUERY, PolicySerializer
 from controls.api.requests import TimeRequestCreateSerializer, TimeRequestSerializer
 from controls.effective.cache import (
@@ -38,6 +39,7 @@ from controls.effective.cache import (
 )
 from controls.effective.inputs import browsing_rules
 from controls.enforcement.acks import device_policy_ack
+from controls.policy import Reason
 from controls.rules import exports
 from controls.rules.selectors import rules_ensure_for_teen
 from controls.time_requests.services import time_request_create
@@ -107,7 +109,7 @@ class UsageSerializer(serializers.Serializer):
         child=serializers.UUIDField(), help_text="Already booked earlier (a retry)."
     )
     allowed = serializers.BooleanField()
-    reason = serializers.ChoiceField(choices=["ok", "daily_limit", "downtime"])
+    reason = serializers.ChoiceField(choices=[reason.value for reason in Reason])
     seconds_left = serializers.IntegerField(allow_null=True)
     used_seconds = serializers.IntegerField()
     limit_seconds = serializers.IntegerField(allow_null=True)
@@ -119,6 +121,9 @@ class UsageSerializer(serializers.Serializer):
         "of a warning here.",
     )
     version = serializers.CharField(help_text="Fetch the policy again when this changes.")
+    app_rules = AppRuleStateSerializer(
+        many=True, help_text="Each app and category rule now, as in the policy (issue 13)."
+    )
 
 
 class UsageErrorSerializer(serializers.Serializer):
@@ -251,6 +256,7 @@ def _usage_answer(device, payload, cached: dict | None = None) -> HttpResponse:
         "next_change_at": policy.to_dict()["next_change_at"],
         "warnings_due": list(policy.warnings_due),
         "version": policy.version,
+        "app_rules": [result.to_dict() for result in policy.app_rules],
     }
     return HttpResponse(render_json(answer), content_type="application/json")
 

@@ -11,7 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from controls.api.app_policy_schema import (
+    AppRuleStateSerializer,
+    DowntimeAllowedStateSerializer,
+    LockStateSerializer,
+)
 from controls.models import Audience, DomainMode, LikedVideosAudience
+from controls.policy import Reason
 
 ETAG_HEADER = OpenApiParameter(
     "ETag",
@@ -98,9 +104,10 @@ class PrivacyRulesSerializer(serializers.Serializer):
     mute_end = serializers.CharField(allow_null=True, help_text="`HH:MM`, see `mute_start`.")
     always_allowed_apps = serializers.ListField(
         child=serializers.CharField(),
-        help_text="App identifiers (as the device reports them in usage `app`; "
-        "`web:<registrable domain>` for sites) usable in downtime and after the limit; their "
-        "time is recorded but not counted. Compared case-insensitively.",
+        help_text="Every identifier of the teen's always-allowed apps (as the device reports "
+        "them in usage `app`; `web:<domain>` for sites), usable in downtime, after the limit "
+        "and when locked; their time is recorded but not counted. Compared case-insensitively. "
+        "Kept for clients older than `app_rules`, which says the same per rule (issue 13).",
     )
 
 
@@ -113,9 +120,10 @@ class DowntimeInstantSerializer(serializers.Serializer):
 class PolicySerializer(serializers.Serializer):
     allowed = serializers.BooleanField(help_text="May the device be used right now?")
     reason = serializers.ChoiceField(
-        choices=["ok", "daily_limit", "downtime"],
+        choices=[reason.value for reason in Reason],
         help_text="Why: `ok` (allowed), `daily_limit` (today's time is used up), `downtime` "
-        "(a downtime window is in force; grants never lift it).",
+        "(a downtime window is in force; grants never lift it), `locked` (a guardian locked "
+        "all devices: see `lock`). Always-allowed apps stay usable in all three.",
     )
     seconds_left = serializers.IntegerField(
         allow_null=True,
@@ -163,4 +171,19 @@ class PolicySerializer(serializers.Serializer):
         "when the policy was computed, sorted by start, in UTC, computed in the teen's time "
         "zone (DST-exact: a night that loses an hour is an hour shorter). Not merged: "
         "touching windows are listed one by one.",
+    )
+    downtime_allowed = DowntimeAllowedStateSerializer(
+        allow_null=True,
+        help_text="In downtime: the apps and categories the window in force allows (they "
+        "stay usable, within their limits); null outside downtime.",
+    )
+    app_rules = AppRuleStateSerializer(
+        many=True,
+        help_text="Every app and category rule with its state now (issue 13). Apps without a "
+        "rule of their own follow their category's rule, then the overall policy.",
+    )
+    lock = LockStateSerializer(
+        allow_null=True,
+        help_text="The lock of all devices in force (`reason` is then `locked`); null when "
+        "none. A lock of one category shows as `locked` on that category's rule.",
     )

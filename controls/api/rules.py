@@ -32,6 +32,7 @@ from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen
 from controls.models import Audience, DomainMode, DowntimeWindow
 from controls.models import LikedVideosAudience as Liked
+from controls.policy import Reason
 from controls.rules import services
 from controls.rules.bounds import band_for_teen
 from controls.rules.describe import WEEKDAY_KEYS, history_entry
@@ -79,9 +80,6 @@ class ScreenTimeSerializer(serializers.Serializer):
         help_text="Minutes before the limit (1–120 each, at most 3).",
     )
     day_start = _hhmm(required=False, help_text="When the teen's day starts, local time.")
-    always_allowed_apps = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False
-    )
 
 
 class ScreenTimeUpdateSerializer(ScreenTimeSerializer):
@@ -191,7 +189,7 @@ class TeenRulesSerializer(serializers.Serializer):
 
 class TeenPolicySerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
-    reason = serializers.ChoiceField(choices=["ok", "daily_limit", "downtime"])
+    reason = serializers.ChoiceField(choices=[reason.value for reason in Reason])
     seconds_left = serializers.IntegerField(allow_null=True, help_text="null = no limit today.")
     limit_seconds = serializers.IntegerField(allow_null=True)
     used_seconds = serializers.IntegerField()

@@ -28,6 +28,7 @@ from accounts.models import (
 )
 from accounts.pairing.guardians import pending_link_close as pairing_link_refuse_unapprovable
 from accounts.selectors import guardians_for_teen, teens_for_guardian
+from controls.app_models import RULE_WEEKDAY_FIELDS, AppRule, FamilyAppLabel, Lock
 from controls.audit import audit_record
 from controls.models import (
     AuditEvent,
@@ -74,8 +75,24 @@ def _rules_export(teen: User) -> dict[str, Any] | None:
     fields = [f.name for f in TeenRules._meta.concrete_fields if f.name not in RULE_FIELDS_EXCLUDED]
     data = _row(rules, fields)
     data["downtime_windows"] = [
-        {**_row(w, ["name", "start", "end", "created_at"]), "weekdays": w.weekday_list()}
+        {
+            **_row(w, ["name", "start", "end", "allowed_apps", "allowed_categories", "created_at"]),
+            "weekdays": w.weekday_list(),
+        }
         for w in DowntimeWindow.objects.filter(teen=teen)
+    ]
+    # Issue 13: rules per app and category, locks (who locked shown by name), app names.
+    data["app_rules"] = [
+        _row(r, ["app", "category", "kind", *RULE_WEEKDAY_FIELDS, "created_at", "updated_at"])
+        for r in AppRule.objects.filter(teen=teen)
+    ]
+    data["locks"] = [
+        _row(lock, ["scope", "category", "until", "created_by_name", "created_at", "ended_at"])
+        for lock in Lock.objects.filter(teen=teen)
+    ]
+    data["app_labels"] = [
+        _row(label, ["app", "name", "category", "created_at"])
+        for label in FamilyAppLabel.objects.filter(teen=teen)
     ]
     return data
 

@@ -42,6 +42,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from controls.app_models import AppRule, FamilyAppLabel, Lock
 from controls.days import teen_day
 from controls.effective.channel import teen_changed
 from controls.effective.inputs import (
@@ -54,8 +55,9 @@ from controls.models import DayGrant, DowntimeWindow, TeenDay, TeenRules, TimeRe
 from controls.policy import EffectivePolicy
 
 # "v2": entries pickled before the domain packages (issue #12) name classes at their old module
-# paths; a new prefix leaves them to expire unread instead of failing to unpickle.
-KEY_PREFIX = "fp:policy:v2"
+# paths; a new prefix leaves them to expire unread instead of failing to unpickle. "v3": inputs
+# and policies pickled before issue 13 lack the per-app fields (`apps`, `app_rules`, `lock`).
+KEY_PREFIX = "fp:policy:v3"
 # Generations outlive every entry stored under them (entries live at most a day).
 GENERATION_SECONDS = 3 * 24 * 3600
 INPUTS_SECONDS = 24 * 3600
@@ -247,6 +249,8 @@ def policy_after_usage(
     template = context.template
     if (
         template is not None
+        # Per-app and per-category limits move with each app's time: computed every time.
+        and not context.inputs.apps.needs_app_usage
         and template.inputs_generation == context.inputs.generation
         and template.time_zone == teen.time_zone
         and now < template.valid_until
@@ -346,6 +350,11 @@ def _rules_changed(sender, instance, **kwargs) -> None:
 
 @receiver(post_save, sender=DowntimeWindow, dispatch_uid="policy_cache_window_saved")
 @receiver(post_delete, sender=DowntimeWindow, dispatch_uid="policy_cache_window_deleted")
+@receiver(post_save, sender=AppRule, dispatch_uid="policy_cache_app_rule_saved")
+@receiver(post_delete, sender=AppRule, dispatch_uid="policy_cache_app_rule_deleted")
+@receiver(post_save, sender=Lock, dispatch_uid="policy_cache_lock_saved")
+@receiver(post_save, sender=FamilyAppLabel, dispatch_uid="policy_cache_label_saved")
+@receiver(post_delete, sender=FamilyAppLabel, dispatch_uid="policy_cache_label_deleted")
 @receiver(post_save, sender=DayGrant, dispatch_uid="policy_cache_grant_saved")
 @receiver(post_delete, sender=DayGrant, dispatch_uid="policy_cache_grant_deleted")
 def _window_or_grant_changed(sender, instance, **kwargs) -> None:

@@ -11,7 +11,7 @@ through these two.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +19,14 @@ from django.db.models import IntegerField, Max, Sum
 from django.db.models.functions import Cast
 
 from controls.days import teen_day
+from controls.effective.app_inputs import (
+    AllowedApps,
+    AppInputs,
+    app_inputs_load,
+    app_seconds_on,
+    downtime_allowed,
+    rule_categories,
+)
 from controls.models import DayGrant, DowntimeWindow, TeenDay, TeenRules
 from controls.policy import (
     DowntimeSpec,
@@ -40,8 +48,9 @@ class PolicyInputs:
     spec: ScreenTimeSpec
     browsing: dict
     privacy: dict
-    always_allowed_apps: frozenset[str]  # casefolded
+    always_allowed_apps: AllowedApps  # `identifier in always_allowed_apps` (issue 13)
     grants: dict[date, TodayGrants]
+    apps: AppInputs = field(default_factory=AppInputs)
 
     @property
     def day_start(self):
@@ -59,6 +68,8 @@ def downtime_specs(windows: Iterable[DowntimeWindow]) -> tuple[DowntimeSpec, ...
             weekdays=frozenset(window.weekday_list()),
             start=window.start,
             end=window.end,
+            allowed_apps=downtime_allowed(window)[0],
+            allowed_categories=downtime_allowed(window)[1],
         )
         for window in windows
     )
@@ -96,7 +107,6 @@ def privacy_rules(rules: TeenRules) -> dict[str, Any]:
         "downloads": rules.downloads,
         "mute_start": rules.mute_start.strftime("%H:%M") if rules.mute_start else None,
         "mute_end": rules.mute_end.strftime("%H:%M") if rules.mute_end else None,
-        "always_allowed_apps": list(rules.always_allowed_apps or []),
     }
 
 
@@ -122,18 +132,23 @@ def policy_inputs_assemble(
     windows: Iterable[DowntimeWindow],
     grants: Mapping[date, TodayGrants],
     generation: int = 0,
+    apps: AppInputs | None = None,
 ) -> PolicyInputs:
-    """The one place that turns a teen's rules, windows and grants into the policy's inputs."""
+    """The one place that turns a teen's rules, windows, grants and app rules, locks and labels
+    (`apps`, `controls.effective.app_inputs`) into the policy's inputs."""
+    apps = apps or AppInputs()
+    privacy = privacy_rules(rules)
+    # Kept for clients older than `app_rules`: every identifier of the always-allowed apps.
+    privacy["always_allowed_apps"] = apps.allowed.identifiers()
     return PolicyInputs(
         generation=generation,
         rules_version=f"{rules.version}",
         spec=screen_time_spec(rules, windows),
         browsing=browsing_rules(rules),
-        privacy=privacy_rules(rules),
-        always_allowed_apps=frozenset(
-            str(app).strip().casefold() for app in rules.always_allowed_apps or []
-        ),
+        privacy=privacy,
+        always_allowed_apps=apps.allowed,
         grants=dict(grants),
+        apps=apps,
     )
 
 
@@ -147,6 +162,7 @@ def policy_inputs_load(*, teen, now: datetime, generation: int = 0) -> PolicyInp
         windows=windows,
         grants={local_date: today_grants(teen=teen, local_date=local_date)},
         generation=generation,
+        apps=app_inputs_load(teen=teen),
     )
 
 
@@ -160,6 +176,13 @@ def policy_compute(
     grants = inputs.grants.get(local_date)
     if grants is None:
         grants = today_grants(teen=teen, local_date=local_date)
+    app_seconds: dict[str, int] = {}
+    categories = rule_categories(inputs.apps)
+    if inputs.apps.needs_app_usage:  # (one query, only for a teen with app or category limits)
+        app_seconds, used_categories = app_seconds_on(
+            teen=teen, local_date=local_date, labels=inputs.apps.labels
+        )
+        categories.update(used_categories)
     return compute_policy(
         rules=inputs.spec,
         used_seconds=used_seconds,
@@ -169,4 +192,8 @@ def policy_compute(
         rules_version=inputs.rules_version,
         browsing=inputs.browsing,
         privacy=inputs.privacy,
+        app_rules=inputs.apps.rules,
+        locks=inputs.apps.locks,
+        app_seconds=app_seconds,
+        app_categories=categories,
     )

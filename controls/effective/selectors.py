@@ -8,7 +8,9 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from controls.app_models import AppRule, FamilyAppLabel, Lock
 from controls.days import LocalDay, day_for_local_date, teen_day
+from controls.effective.app_inputs import app_inputs_assemble
 from controls.effective.inputs import (
     policy_compute,
     policy_inputs_assemble,
@@ -63,12 +65,25 @@ def policies_for_teens(*, teens, now: datetime | None = None) -> dict[int, Effec
         bonus[(teen_id, local_date)] = bonus.get((teen_id, local_date), 0) + minutes
         if lifted:
             no_limit.add((teen_id, local_date))
+    app_rows: dict[int, dict[str, list]] = {
+        pk: {"rules": [], "locks": [], "labels": []} for pk in ids
+    }
+    for name, model, extra in (
+        ("rules", AppRule, {}),
+        ("locks", Lock, {"ended_at__isnull": True}),
+        ("labels", FamilyAppLabel, {}),
+    ):
+        for row in model.objects.filter(teen_id__in=ids, **extra):
+            app_rows[row.teen_id][name].append(row)
     policies = {}
     for teen in teens:
         key = (teen.pk, days[teen.pk].local_date)
         grants = TodayGrants(bonus_minutes=bonus.get(key, 0), no_limit=key in no_limit)
         inputs = policy_inputs_assemble(
-            rules=rules_by_teen[teen.pk], windows=windows[teen.pk], grants={key[1]: grants}
+            rules=rules_by_teen[teen.pk],
+            windows=windows[teen.pk],
+            grants={key[1]: grants},
+            apps=app_inputs_assemble(**app_rows[teen.pk]),
         )
         policies[teen.pk] = policy_compute(
             teen=teen, inputs=inputs, used_seconds=used.get(key, 0), now=now

@@ -46,25 +46,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import (
     Exists,
     OuterRef,
 )
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import GuardianLink, LinkStatus
 from accounts.selectors import guardians_for_teen
 from controls.effective.selectors import effective_policy_for_teen
+from controls.enforcement.app_limits import app_limits_enforce
+from controls.enforcement.marks import guardian_link, mark_once, teen_link
 from controls.models import (
     DayState,
-    EnforcementMark,
     NotificationKind,
     TeenDay,
 )
 from controls.notifications.services import notify
 from controls.policy import EffectivePolicy
+from controls.rules.selectors import rules_ensure_for_teen
 from controls.wording import clock, duration_spoken
 
 DOWNTIME_NOTICE_MINUTES = 5
@@ -73,32 +74,6 @@ DOWNTIME_NOTICE_MINUTES = 5
 DOWNTIME_NOTICE_GRACE = timedelta(minutes=2)
 NOT_APPLIED_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 500
-
-
-# --- Wording ---------------------------------------------------------------------------------
-
-
-def teen_link() -> str:
-    return reverse("teen_home")
-
-
-def guardian_link(teen) -> str:
-    return reverse("teen_detail", args=[teen.pk])
-
-
-# --- Marks -------------------------------------------------------------------------------------
-
-
-def mark_once(*, teen, local_date, kind: str, now: datetime) -> bool:
-    """Insert the mark; False if it already exists (someone acted on this threshold)."""
-    try:
-        with transaction.atomic():
-            EnforcementMark.objects.create(
-                teen=teen, local_date=local_date, kind=kind, created_at=now
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 def supervised(teen_ref: str = "teen"):
@@ -208,4 +183,12 @@ def teen_day_enforce(*, teen, now: datetime | None = None) -> list[str]:
                 _notify_warning(teen=teen, policy=policy, minutes=urgent, now=now)
         target = _target_state(policy)
         day.exclude(state=target).update(state=target, updated_at=now)
+        if policy.app_rules:  # per app and category (issue 13), the same way
+            created += app_limits_enforce(
+                teen=teen, policy=policy, warning_minutes=_warning_minutes(teen), now=now
+            )
     return created
+
+
+def _warning_minutes(teen) -> tuple[int, ...]:
+    return tuple(rules_ensure_for_teen(teen=teen).warning_minutes or ())

@@ -120,13 +120,6 @@ class ScreenTimeOptionsForm(forms.Form):
         widget=TIME_INPUT,
         help_text="When the daily limit starts again, in the teen's time zone.",
     )
-    always_allowed_apps = forms.CharField(
-        label="Always-allowed apps",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One app identifier per line, such as com.apple.mobilephone. Time in these "
-        "apps does not count against the daily limit.",
-    )
 
     def clean_warning_minutes(self) -> list[int]:
         text = self.cleaned_data.get("warning_minutes") or ""
@@ -135,15 +128,11 @@ class ScreenTimeOptionsForm(forms.Form):
             raise ValidationError("Enter whole minutes separated by commas, such as “15, 5”.")
         return [int(part) for part in parts]
 
-    def clean_always_allowed_apps(self) -> list[str]:
-        return _lines(self.cleaned_data.get("always_allowed_apps"))
-
     @classmethod
     def initial_from(cls, rules) -> dict[str, Any]:
         return {
             "warning_minutes": ", ".join(str(m) for m in rules.warning_minutes or []),
             "day_start": rules.day_start,
-            "always_allowed_apps": "\n".join(rules.always_allowed_apps or []),
         }
 
 

@@ -27,6 +27,7 @@ from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
 from controls.models import WEEKDAY_FIELDS, DowntimeWindow
 from controls.pages import forms
+from controls.pages.app_context import app_rules_editing, app_rules_readonly
 from controls.pages.feeds import feed_card
 from controls.rules import downtime, services
 from controls.rules.bounds import band_for_teen
@@ -98,6 +99,7 @@ def _rules_context(teen) -> dict[str, Any]:
         "warnings_text": value_text("warning_minutes", rules.warning_minutes),
         "privacy_rows": _privacy_rows(rules),
         "domain_rows": [display_domain(entry) for entry in rules.domains or []],
+        **app_rules_readonly(teen=teen, policy=policy),
     }
 
 
@@ -278,11 +280,15 @@ def _screen_time_forms(teen, rules, **bound) -> dict[str, Any]:
     }
 
 
-def _screen_time_page(request, teen, *, status: int = 200, **bound) -> HttpResponse:
+def screen_time_page(request, teen, *, status: int = 200, **bound) -> HttpResponse:
+    """The screen-time tab (`bound`: forms of a failed save, shown with their errors)."""
     rules = rules_ensure_for_teen(teen=teen)
-    return _teen_page(
-        request, teen, "screen_time", _screen_time_forms(teen, rules, **bound), status=status
-    )
+    context = _screen_time_forms(teen, rules, **bound)
+    context.update(app_rules_editing(teen=teen, request=request, bound=bound))
+    return _teen_page(request, teen, "screen_time", context, status=status)
+
+
+_screen_time_page = screen_time_page
 
 
 @login_required

@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from accounts.models import LinkStatus, User
 from accounts.selectors import teens_for_guardian
+from controls.app_rules.describe import app_display_name
+from controls.app_rules.selectors import labels_of
 from controls.days import day_for_local_date
 from controls.effective.selectors import day_limits_for_teen
 from controls.models import (
@@ -154,13 +156,20 @@ def teen_week(*, teen: User, week_start: date) -> TeenWeek:
     longest = max([d.seconds for d in report_days] + [d.limit_seconds or 0 for d in report_days])
     widths = [round(100 * d.seconds / longest) if longest else 0 for d in report_days]
 
-    apps = (
+    rows = (
         DailyUsage.objects.filter(teen=teen, local_date__range=(week_start, week_end))
         .values("app")
         .annotate(total=Sum("seconds"))
-        .order_by("-total", "app")[:TOP_APPS]
     )
-    top_apps = [(row["app"] or "Other apps", used_text(row["total"])) for row in apps]
+    # By catalogue (or family) name, an app's identifiers together (issue 13).
+    labels = labels_of(teen)
+    by_name: Counter[str] = Counter()
+    for row in rows:
+        by_name[app_display_name(row["app"], labels) if row["app"] else "Other apps"] += row[
+            "total"
+        ]
+    ranked = sorted(by_name.items(), key=lambda item: (-item[1], item[0]))[:TOP_APPS]
+    top_apps = [(name, used_text(total)) for name, total in ranked]
 
     requests = list(
         TimeRequest.objects.filter(teen=teen, local_date__range=(week_start, week_end))

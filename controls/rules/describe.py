@@ -181,7 +181,10 @@ def policy_summary(policy, tz, *, now=None) -> dict[str, Any]:
     today = (now or timezone.now()).astimezone(tz).date()
     change = policy.next_change_at
     when = clock_near(change, tz, today=today) if change else None
-    if policy.reason == Reason.DOWNTIME:
+    if policy.reason == Reason.LOCKED and policy.lock is not None:
+        state, css = f"Locked by {policy.lock.by or 'a guardian'}", "status-bad"
+        detail = f"Until {when}." if policy.lock.until else "Until a guardian unlocks."
+    elif policy.reason == Reason.DOWNTIME:
         state, css = f"Downtime: “{policy.downtime_name}”", "status-bad"
         detail = f"Until {when}." if when else "Until further notice."
     elif policy.reason == Reason.DAILY_LIMIT:

@@ -48,11 +48,10 @@ from controls.rules.values import (
     clean_fields,
     clean_wall_time,
     clean_warnings,
-    normalise_apps,
     normalise_keywords,
 )
 
-SCREEN_TIME_FIELDS = (*WEEKDAY_FIELDS, "warning_minutes", "day_start", "always_allowed_apps")
+SCREEN_TIME_FIELDS = (*WEEKDAY_FIELDS, "warning_minutes", "day_start")
 BROWSING_FIELDS = ("restricted_mode", "search_enabled", "keyword_filters", "domain_mode", "domains")
 PRIVACY_FIELDS = (
     "private_account",
@@ -242,7 +241,6 @@ _SCREEN_TIME_CHECKS = {
     "every_day": clean_daily_limit,
     "warning_minutes": clean_warnings,
     "day_start": clean_wall_time,
-    "always_allowed_apps": normalise_apps,
 }
 
 
@@ -258,8 +256,8 @@ def _clean_screen_time(changes: Mapping[str, Any], **_) -> dict[str, Any]:
 
 def screen_time_update(*, actor, teen, changes: Mapping[str, Any]) -> RulesChange:
     """Change daily limits (`limit_mon`..`limit_sun`, or `every_day` for all seven at once;
-    minutes 1–1440 or None for no limit), `warning_minutes`, `day_start` or
-    `always_allowed_apps`. Keys left out stay as they are."""
+    minutes 1–1440 or None for no limit), `warning_minutes` or `day_start`
+    (always-allowed apps are app rules: `controls.app_rules`). Keys left out stay as they are."""
     return _update_section(
         actor=actor,
         teen=teen,

@@ -20,6 +20,8 @@ RECENT_REQUESTS = 5
 def time_left_label(policy) -> str:
     if policy.reason == "downtime":
         return f"Downtime: {policy.downtime_name}"
+    if policy.reason == "locked" and policy.lock is not None:
+        return f"Locked by {policy.lock.by or 'a guardian'}"
     if policy.seconds_left is None:
         return "No limit today"
     if policy.limit_reached:

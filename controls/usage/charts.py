@@ -19,6 +19,8 @@ from django.db.models import Sum
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from controls.app_rules.describe import app_display_name
+from controls.app_rules.selectors import labels_of
 from controls.effective.selectors import day_limits_for_teen, teen_today
 from controls.models import DailyUsage, TeenDay
 from controls.rules.selectors import rules_ensure_for_teen
@@ -224,6 +226,7 @@ def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Cha
         .values("local_date", "app", "counted", "device__name")
         .annotate(total=Sum("seconds"))
     )
+    labels = labels_of(teen)  # every app by its catalogue (or family) name (issue 13)
     by_app: dict[tuple[str, bool], int] = defaultdict(int)
     by_device_today: dict[str, int] = defaultdict(int)
     by_device_week: dict[str, int] = defaultdict(int)
@@ -231,7 +234,8 @@ def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Cha
         device = row["device__name"] or "Unknown device"
         by_device_week[device] += row["total"]
         if row["local_date"] == today:
-            by_app[(row["app"] or UNKNOWN_APP, row["counted"])] += row["total"]
+            name = app_display_name(row["app"], labels) if row["app"] else UNKNOWN_APP
+            by_app[(name, row["counted"])] += row["total"]
             by_device_today[device] += row["total"]
 
     app_bars = [

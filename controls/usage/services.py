@@ -36,6 +36,7 @@ from controls.effective.cache import (
     usage_context,
 )
 from controls.effective.channel import teen_changed
+from controls.enforcement.app_limits import app_limits_due
 from controls.enforcement.tasks import teen_day_enforce
 from controls.models import DayState, UsageEvent
 from controls.policy import EffectivePolicy
@@ -167,12 +168,21 @@ def usage_record_batch(
         # devices hear it within a second. (The counters alone are not in the ETag, so every
         # other report wakes nobody.)
         teen_changed(teen_id=teen.pk)
-    if today is not None and enforcement_due(
-        policy=policy,
-        warning_minutes=inputs.warning_minutes,
-        added=today[0],
-        after=today[1],
-        state=today[2],
+    if today is not None and (
+        enforcement_due(
+            policy=policy,
+            warning_minutes=inputs.warning_minutes,
+            added=today[0],
+            after=today[1],
+            state=today[2],
+        )
+        # (Per app, an app's time counts even where another app's covered the clock: the
+        # batch's seconds bound what it added to any one rule.)
+        or app_limits_due(
+            policy=policy,
+            warning_minutes=inputs.warning_minutes,
+            added=sum(event.seconds for event in unique.values()),
+        )
     ):
         enqueue_on_commit(teen_day_enforce, teen.pk)
         result.enforcement_queued = True

@@ -126,6 +126,17 @@ def build_cast(*, alice, bob, tom, tina, carl, uma) -> Cast:
     cast.objects["window"] = downtime_window_create(
         actor=alice, teen=tom, name="Bedtime", weekdays=list(range(7)), start=time(22), end=time(6)
     )
+    # Issue 13: an app rule, a lock and a family label of tom's.
+    from controls.app_rules.locks import lock_start
+    from controls.app_rules.services import app_label_set, app_rule_set
+
+    cast.objects["app_rule"], _ = app_rule_set(
+        actor=alice, teen=tom, changes={"app": "tiktok", "kind": "blocked"}
+    )
+    cast.objects["lock"] = lock_start(actor=alice, teen=tom, category="games")
+    cast.objects["app_label"] = app_label_set(
+        actor=alice, teen=tom, app="com.example.quiz", name="Quiz", category="education"
+    )
     time_request = time_request_create(teen=tom, minutes=30, reason="homework")
     cast.objects["time_request"] = time_request
     cast.secrets["email_action_token"] = email_action_token(

@@ -69,6 +69,9 @@ DEFAULT_ARGUMENTS = {
     "link_id": "link",
     "request_id": "unlink_request",
     "notification_id": "notification",
+    "rule_id": "app_rule",
+    "lock_id": "lock",
+    "label_id": "app_label",
 }
 ARGUMENTS = {
     "guardian_approval": {"link_id": "pending_link"},
@@ -102,6 +105,22 @@ DATA: dict[str, dict] = {
         "end": "06:30",
     },
     "PATCH /api/v1/me": {"time_zone": "Europe/Paris"},
+    "POST /api/v1/teens/{teen_id}/app-rules": {
+        "category": "games",
+        "kind": "limit",
+        "school_days": 60,
+    },
+    "PATCH /api/v1/teens/{teen_id}/app-rules/{rule_id}": {"kind": "always_allowed"},
+    "POST /api/v1/teens/{teen_id}/locks": {},
+    "POST /api/v1/teens/{teen_id}/app-labels": {
+        "app": "com.example.chess",
+        "name": "Chess club",
+        "category": "games",
+    },
+    "PUT /api/v1/teens/{teen_id}/downtime-windows/{window_id}/allowed": {
+        "allowed_apps": ["khan-academy"],
+        "allowed_categories": ["education"],
+    },
     "PATCH /api/v1/teens/{teen_id}/rules/screen-time": {"limit_wed": 90},
     "PATCH /api/v1/teens/{teen_id}/rules/browsing": {"search_enabled": False},
     "PATCH /api/v1/teens/{teen_id}/rules/privacy": {"private_account": True},
@@ -277,6 +296,22 @@ PAGES: dict[str, dict[str, str]] = {
                                 "POST": "login 400   404   403   404   404   login login"},
     "downtime_delete":         {"GET": "login 405   405   405   405   405   login login",
                                 "POST": "login 302   404   403   404   404   login login"},
+    # Issue 13: the per-app actions of the screen-time tab (an empty app-rule or label form is
+    # a 400 naming its fields; an empty lock form locks all devices until unlocked).
+    "app_rule_save":           {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "app_rule_delete":         {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "app_label_save":          {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 400   404   403   404   404   login login"},
+    "app_label_delete":        {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "lock_start":              {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "lock_end":                {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
+    "downtime_allowed":        {"GET": "login 405   405   405   405   405   login login",
+                                "POST": "login 302   404   403   404   404   login login"},
     "teen_browsing":           {"GET": "login 200   404   302   404   404   login login",
                                 "POST": "login 400   404   403   404   404   login login"},
     "teen_privacy":            {"GET": "login 200   404   302   404   404   login login",
@@ -415,6 +450,20 @@ API: dict[str, str] = {
                                                              "401 200 404 403 404 404 401 401",
     "DELETE /api/v1/teens/{teen_id}/downtime-windows/{window_id}":
                                                              "401 204 404 403 404 404 401 401",
+    "PUT /api/v1/teens/{teen_id}/downtime-windows/{window_id}/allowed":
+                                                             "401 200 404 403 404 404 401 401",
+    # Issue 13: the catalogue (anyone signed in), app rules, locks and labels (as rules).
+    "GET /api/v1/catalogue":                                 "401 200 200 200 200 200 401 401",
+    "GET /api/v1/teens/{teen_id}/app-rules":                 "401 200 404 200 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/app-rules":                "401 201 404 403 404 404 401 401",
+    "PATCH /api/v1/teens/{teen_id}/app-rules/{rule_id}":     "401 200 404 403 404 404 401 401",
+    "DELETE /api/v1/teens/{teen_id}/app-rules/{rule_id}":    "401 204 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/locks":                     "401 200 404 200 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/locks":                    "401 201 404 403 404 404 401 401",
+    "DELETE /api/v1/teens/{teen_id}/locks/{lock_id}":        "401 204 404 403 404 404 401 401",
+    "GET /api/v1/teens/{teen_id}/app-labels":                "401 200 404 200 404 404 401 401",
+    "POST /api/v1/teens/{teen_id}/app-labels":               "401 201 404 403 404 404 401 401",
+    "DELETE /api/v1/teens/{teen_id}/app-labels/{label_id}":  "401 204 404 403 404 404 401 401",
     "GET /api/v1/teens/{teen_id}/policy":                    "401 200 404 200 404 404 401 401",
     "GET /api/v1/teens/{teen_id}/history":                   "401 200 404 200 404 404 401 401",
     # The home network filter address is the guardians' secret: the teen gets 403.

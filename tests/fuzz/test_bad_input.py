@@ -203,7 +203,7 @@ FORMS = {
     "screen_time_limits": ["limit_mon", "limit_tue", "limit_wed", "limit_thu", "limit_fri",
                            "limit_sat", "limit_sun"],
     "screen_time_every_day": ["choice", "other_minutes"],
-    "screen_time_options": ["warning_minutes", "day_start", "always_allowed_apps"],
+    "screen_time_options": ["warning_minutes", "day_start"],
     "downtime_create": ["new-name", "new-weekdays", "new-start", "new-end"],
     "teen_browsing": ["restricted_mode", "search_enabled", "keyword_filters", "domain_mode",
                       "domains"],

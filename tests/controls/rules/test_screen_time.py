@@ -81,21 +81,6 @@ def test_the_day_start_is_a_local_wall_time(alice, tom):
         services.screen_time_update(actor=alice, teen=tom, changes={"day_start": "04:00"})
 
 
-@pytest.mark.django_db
-def test_always_allowed_apps_are_trimmed_and_deduplicated(alice, tom):
-    services.screen_time_update(
-        actor=alice,
-        teen=tom,
-        changes={"always_allowed_apps": [" com.apple.Maps ", "", "com.apple.maps", "Phone"]},
-    )
-    assert TeenRules.objects.get(teen=tom).always_allowed_apps == ["com.apple.Maps", "Phone"]
-    with pytest.raises(ValidationError):
-        services.screen_time_update(
-            actor=alice, teen=tom, changes={"always_allowed_apps": ["x" * 201]}
-        )
-    services.screen_time_update(actor=alice, teen=tom, changes={"always_allowed_apps": ["x" * 200]})
-
-
 # --------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------
@@ -185,14 +170,12 @@ def test_options_form_saves_warnings_day_start_and_apps(alice_client, tom):
         {
             "warning_minutes": "10, 2",
             "day_start": "04:00",
-            "always_allowed_apps": "com.apple.mobilephone\n\norg.khanacademy\n",
         },
         follow=True,
     )
     rules = TeenRules.objects.get(teen=tom)
     assert rules.warning_minutes == [10, 2]
     assert rules.day_start == time(4, 0)
-    assert rules.always_allowed_apps == ["com.apple.mobilephone", "org.khanacademy"]
     assert "Warnings: 15 and 5 min before the limit → 10 and 2 min" in response.content.decode()
 
 
@@ -200,7 +183,7 @@ def test_options_form_saves_warnings_day_start_and_apps(alice_client, tom):
 def test_options_form_puts_a_service_error_next_to_its_field(alice_client, tom):
     response = alice_client.post(
         f"/teens/{tom.pk}/screen-time/options/",
-        {"warning_minutes": "200", "day_start": "00:00", "always_allowed_apps": ""},
+        {"warning_minutes": "200", "day_start": "00:00"},
     )
     assert response.status_code == 400
     assert response.context["options_form"].errors["warning_minutes"] == [

@@ -13,8 +13,8 @@ from django.db import connection
 
 from accounts.devices.services import device_register
 from accounts.models import Device, Platform
+from controls.app_rules.services import app_rule_set
 from controls.models import DailyUsage, TeenDay
-from controls.rules.services import screen_time_update
 from controls.usage.sites import site_app_normalise
 from tests.device_support import event, post_usage, register
 
@@ -101,8 +101,8 @@ def test_the_same_app_twice_at_once_is_still_refused(client, tom, laptop):
 
 def test_an_always_allowed_window_does_not_hide_a_counted_one(client, tom, alice, laptop):
     _, token = laptop
-    screen_time_update(
-        actor=alice, teen=tom, changes={"always_allowed_apps": ["com.example.school"]}
+    app_rule_set(
+        actor=alice, teen=tom, changes={"app": "com.example.school", "kind": "always_allowed"}
     )
     start = NOW - timedelta(minutes=10)
     response = post_usage(

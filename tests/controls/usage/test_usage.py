@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 
+from controls.app_models import AppRule
 from controls.models import DailyUsage, TeenDay, UsageEvent
 from controls.usage.services import usage_purge_old, usage_record
 from tests.device_support import auth, event, post_usage, register
@@ -113,9 +114,7 @@ def test_the_same_id_from_two_devices_is_two_events(client, tom, phone):
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
 def test_time_in_always_allowed_apps_is_recorded_but_not_counted(client, tom, phone):
-    rules = tom.rules
-    rules.always_allowed_apps = ["com.duolingo"]
-    rules.save()
+    AppRule.objects.create(teen=tom, app="duolingo", kind="always_allowed")
     _, token = phone
     body = post_usage(
         client,

@@ -1,5 +1,5 @@
 """Pages: the guardian's dashboard and per-teen pages (Today, Screen time, Browsing, Privacy,
-History), the teen's own page, and the DNS-filter exports.
+History); the teen's own page is `controls.pages.teen_views`.
 
 Thin views: access through `controls.access`, reads through selectors, every change through a
 service in `controls.rules.services`; a failed save re-renders the section with each error next to
@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import active_links_for_teen, teens_for_guardian
+from accounts.selectors import teens_for_guardian
 from controls.access import teen_for_rule_change
 from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
@@ -81,7 +81,7 @@ def _window_rows(windows) -> list[dict[str, Any]]:
     ]
 
 
-def _rules_context(teen) -> dict[str, Any]:
+def rules_context(teen) -> dict[str, Any]:
     """The teen's rules and what they mean right now, for every per-teen page."""
     rules = rules_ensure_for_teen(teen=teen)
     policy = effective_policy_for_teen(teen=teen)
@@ -120,7 +120,7 @@ def _teen_page(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    context = _rules_context(teen)
+    context = rules_context(teen)
     if tab == "browsing":  # only guardians reach this tab: the filter address is theirs
         context["feed_card"] = feed_card(teen=teen)
     context.update(
@@ -183,53 +183,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "controls/dashboard.html",
         {"teens": teens, "cards": cards, "offer_mfa": offer_mfa},
-    )
-
-
-def _guardian_rows(teen) -> list[dict[str, Any]]:
-    return [
-        {"guardian": link.parent, "since": link.approved_at or link.created_at}
-        for link in active_links_for_teen(teen=teen)
-    ]
-
-
-@login_required
-def teen_home(request: HttpRequest) -> HttpResponse:
-    """The teen's own page: what each guardian can see and manage, the rules (read-only), time
-    left today, and the history of changes."""
-    if not request.user.is_teen:
-        return redirect("dashboard")
-    teen = request.user
-    guardian_rows = _guardian_rows(teen)
-    # A teen nobody supervises has no rules yet: they are made, with the defaults for the teen's
-    # age at that moment, when the first guardian links.
-    context = _rules_context(teen) if guardian_rows else {"teen": teen}
-    events = audit_events_for_teen(teen=teen)[:20]
-    context.update(
-        guardians=[row["guardian"] for row in guardian_rows],
-        guardian_rows=guardian_rows,
-        history=[history_entry(event) for event in events],
-        history_more=True,
-    )
-    return render(request, "controls/teen_home.html", context)
-
-
-@login_required
-@require_GET
-def my_history(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_teen:
-        return redirect("dashboard")
-    page = Paginator(audit_events_for_teen(teen=request.user), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "controls/my_history.html",
-        {
-            "teen": request.user,
-            "page": page,
-            "history": [history_entry(event) for event in page.object_list],
-        },
     )
 
 

@@ -177,7 +177,14 @@ def test_every_page_for_a_teen(browser, live_server, settings, alice, tom, uma):
     _sign_in(page, live_server.url, tom)
     check = PageCheck(page, live_server.url, "teen")
     check.visit("my-page", reverse("teen_home"))
+    check.visit("my-rules", reverse("my_rules"))
+    check.visit("my-guardians", reverse("my_guardians"))
     check.visit("my-history", reverse("my_history"))
+    # the tabs swap in place with htmx: the address and the current tab follow
+    page.get_by_role("link", name="My rules").click()
+    page.wait_for_url("**/me/rules/")
+    assert page.get_by_role("heading", name="My screen time rules").is_visible()
+    assert page.locator('nav.tabs a[aria-current="page"]').inner_text() == "My rules"
     check.visit("more-time", reverse("teen_time_request"))
     check.visit("request", reverse("time_request_detail", args=[time_request.pk]))
     check.visit("devices", reverse("my_devices"))
@@ -196,6 +203,8 @@ def test_every_page_for_a_teen(browser, live_server, settings, alice, tom, uma):
     _sign_in(page, live_server.url, uma)
     unlinked = PageCheck(page, live_server.url, "teen-unlinked")
     unlinked.visit("my-page", reverse("teen_home"))
+    unlinked.visit("my-rules", reverse("my_rules"))
+    unlinked.visit("my-guardians", reverse("my_guardians"))
     unlinked.visit("pair-enter", reverse("pair_enter_code"))
     page.get_by_label("Pairing code").fill(secrets.code)
     page.get_by_role("button", name="Continue").click()

@@ -220,7 +220,8 @@ def _screen_time_forms(teen, rules, **bound) -> dict[str, Any]:
     return {
         "limits_form": bound.get("limits")
         or forms.DailyLimitsForm(initial={n: getattr(rules, n) for n in WEEKDAY_FIELDS}),
-        "every_day_form": bound.get("every_day") or forms.EveryDayLimitForm(),
+        "every_day_form": bound.get("every_day")
+        or forms.EveryDayLimitForm(initial=forms.EveryDayLimitForm.initial_from(rules)),
         "options_form": bound.get("options")
         or forms.ScreenTimeOptionsForm(initial=forms.ScreenTimeOptionsForm.initial_from(rules)),
         "window_forms": window_forms,

@@ -381,9 +381,17 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     changed = email_preferences_set(user=request.user, wanted=set(request.POST.getlist("email")))
-    messages.success(
-        request, "E-mail preferences saved." if changed else "Nothing changed in your e-mails."
-    )
+    text = "Saved." if changed else "Nothing changed in your e-mails."
+    if request.headers.get("HX-Request"):  # saved in place: the section says so itself
+        return render(
+            request,
+            "notifications/_email_preferences.html",
+            {
+                "preferences": email_preferences_for_user(user=request.user),
+                "saved_message": text,
+            },
+        )
+    messages.success(request, "E-mail preferences saved." if changed else text)
     return redirect("/notifications/#email-preferences")
 
 

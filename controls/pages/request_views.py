@@ -211,14 +211,19 @@ def teen_grant_time(request: HttpRequest, teen_id: int) -> HttpResponse:
             guardian=request.user, teen=teen, bonus_minutes=minutes, no_limit=no_limit
         )
     except ValidationError as exc:
-        messages.error(request, _first_error(exc))
+        outcome, failed = _first_error(exc), True
     else:
         what = (
             "no limit for the rest of today"
             if grant.no_limit
             else (f"{minutes_spoken(grant.bonus_minutes)} more today")
         )
-        messages.success(request, f"{teen.display_name} has {what}. They have been told.")
+        outcome, failed = f"{teen.display_name} has {what}. They have been told.", False
+    if request.headers.get("HX-Request"):  # the panel answers in place, with the new sums
+        context = time_requests_panel_context(teen=teen, user=request.user)
+        context.update(request=request, outcome=outcome, outcome_error=failed)
+        return render(request, "controls/_time_requests_panel.html", context)
+    (messages.error if failed else messages.success)(request, outcome)
     return redirect(_safe_next(request, "/dashboard/"))
 
 

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.pairing.unlinking import UNLINKED_SESSION_KEY
 from accounts.selectors import teens_for_guardian
 from controls.access import teen_for_rule_change
 from controls.audit import audit_events_for_teen
@@ -139,9 +140,12 @@ def _save(
     *,
     invalid: Callable[[], HttpResponse],
     done: str,
+    key: str = "",
 ) -> HttpResponse:
-    """Run a service for a valid form: success → message saying what changed and redirect;
-    a rule broken → the errors next to their fields, nothing saved."""
+    """Run a service for a valid form: success → message saying what changed and redirect (to
+    `done?saved=<key>`, where the form itself shows the message: htmx follows the redirect and
+    swaps the form's card in place); a rule broken → the errors next to their fields, nothing
+    saved (400, which htmx is configured to swap too)."""
     if form.is_valid():
         try:
             change = call()
@@ -152,7 +156,7 @@ def _save(
                 messages.success(request, change.message())
             else:
                 messages.info(request, change.message())
-            return redirect(done)
+            return redirect(f"{done}?saved={key}" if key else done)
     return invalid()
 
 
@@ -179,10 +183,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for teen in teens
     ]
     offer_mfa = not Authenticator.objects.filter(user=request.user).exists()
+    unlinked = request.session.pop(UNLINKED_SESSION_KEY, None)
     return render(
         request,
         "controls/dashboard.html",
-        {"teens": teens, "cards": cards, "offer_mfa": offer_mfa},
+        {"teens": teens, "cards": cards, "offer_mfa": offer_mfa, "unlinked": unlinked},
     )
 
 
@@ -259,6 +264,7 @@ def screen_time_limits(request: HttpRequest, teen_id: int) -> HttpResponse:
         lambda: services.screen_time_update(actor=request.user, teen=teen, changes=form.changes()),
         invalid=lambda: _screen_time_page(request, teen, status=400, limits=form),
         done=reverse("teen_screen_time", args=[teen.pk]),
+        key="limits",
     )
 
 
@@ -273,6 +279,7 @@ def screen_time_every_day(request: HttpRequest, teen_id: int) -> HttpResponse:
         lambda: services.screen_time_update(actor=request.user, teen=teen, changes=form.changes()),
         invalid=lambda: _screen_time_page(request, teen, status=400, every_day=form),
         done=reverse("teen_screen_time", args=[teen.pk]),
+        key="every-day",
     )
 
 
@@ -289,6 +296,7 @@ def screen_time_options(request: HttpRequest, teen_id: int) -> HttpResponse:
         ),
         invalid=lambda: _screen_time_page(request, teen, status=400, options=form),
         done=reverse("teen_screen_time", args=[teen.pk]),
+        key="options",
     )
 
 
@@ -357,6 +365,7 @@ def teen_browsing(request: HttpRequest, teen_id: int) -> HttpResponse:
             lambda: services.browsing_update(actor=request.user, teen=teen, changes=form.changes()),
             invalid=lambda: _teen_page(request, teen, "browsing", {"form": form}, status=400),
             done=reverse("teen_browsing", args=[teen.pk]),
+            key="browsing",
         )
     teen = _guardian_get(request, teen_id)
     if teen is None:
@@ -390,6 +399,7 @@ def teen_privacy(request: HttpRequest, teen_id: int) -> HttpResponse:
             lambda: services.privacy_update(actor=request.user, teen=teen, changes=form.changes()),
             invalid=lambda: _privacy_page(request, teen, status=400, form=form),
             done=reverse("teen_privacy", args=[teen.pk]),
+            key="privacy",
         )
     teen = _guardian_get(request, teen_id)
     if teen is None:
@@ -412,6 +422,7 @@ def teen_governance(request: HttpRequest, teen_id: int) -> HttpResponse:
         ),
         invalid=lambda: _privacy_page(request, teen, status=400, governance=form),
         done=reverse("teen_privacy", args=[teen.pk]),
+        key="governance",
     )
 
 

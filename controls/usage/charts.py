@@ -73,10 +73,12 @@ class DayColumn:
     recorded: bool = True  # False: no limit was recorded for that day
 
 
-def _svg(*, key: str, title: str, description: str, height: int, body: list[str]) -> SafeString:
+def _svg(
+    *, key: str, title: str, description: str, height: int, body: list[str], kind: str = "days"
+) -> SafeString:
     title_id, desc_id = f"chart-{key}-title", f"chart-{key}-desc"
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every interpolated text below is escaped
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="chart chart-{kind}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="{FONT}" preserveAspectRatio="xMinYMin meet">'
         f'<title id="{title_id}">{escape(title)}</title>'
@@ -102,10 +104,12 @@ def bar_chart(
             description=empty_text,
             height=40,
             body=[f'<text x="0" y="24" font-size="14" fill="{MUTED}">{escape(empty_text)}</text>'],
+            kind="bars",
         )
         return Chart(key, title, empty_text, svg, headers, [], empty=True)
     longest = max(bar.seconds for bar in bars) or 1
-    row_height, bar_height, value_room = 40, 14, 100
+    row_height, bar_height = 40, 14
+    value_room = 100 + 8 * max(len(bar.value_suffix) for bar in bars)  # "1 h 08 min today" fits
     body: list[str] = []
     for index, bar in enumerate(bars):
         top = index * row_height
@@ -124,7 +128,12 @@ def bar_chart(
         for bar in bars
     )
     svg = _svg(
-        key=key, title=title, description=description, height=len(bars) * row_height, body=body
+        key=key,
+        title=title,
+        description=description,
+        height=len(bars) * row_height,
+        body=body,
+        kind="bars",
     )
     return Chart(key, title, description, svg, headers, rows)
 
@@ -159,6 +168,9 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
         over = column.limit_seconds is not None and column.seconds > column.limit_seconds
         bar_y = top_pad + plot_height - bar_h
         value = used_text(column.seconds)
+        hours, minutes = divmod(column.seconds // 60, 60)
+        # compact above the bar so neighbours never overlap: "1 h 35", "12 min" (exact in the table)
+        compact = f"{hours} h {minutes:02d}" if hours and minutes else value
         body.append(
             f'<rect x="{x:.1f}" y="{bar_y:.1f}" width="{bar_width:.1f}" '
             f'height="{bar_h:.1f}" rx="2" fill="{OVER if over else ACCENT}">'
@@ -169,7 +181,7 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
             # the exact value above each bar, inside the plot even for the tallest
             body.append(
                 f'<text x="{x + bar_width / 2:.1f}" y="{max(bar_y - 4, top_pad - 2):.1f}" '
-                f'font-size="12" text-anchor="middle" fill="{TEXT}">{escape(value)}</text>'
+                f'font-size="12" text-anchor="middle" fill="{TEXT}">{escape(compact)}</text>'
             )
         if column.limit_seconds is not None:
             limit_y = top_pad + plot_height - min(column.limit_seconds, scale_hours * 3600) * scale

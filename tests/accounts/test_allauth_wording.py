@@ -56,3 +56,38 @@ def test_two_step_e_mails_say_two_step_verification(alice):
         text = subject + body
         assert "Two-Factor" not in text and "Authenticator App" not in text
         assert "two-step verification" in text.lower()
+
+
+@pytest.mark.django_db
+def test_the_confirmation_and_reset_e_mails_are_in_our_words(
+    client, alice, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    mail.outbox.clear()
+    client.post(reverse("account_reset_password"), {"email": alice.email})
+    (reset,) = mail.outbox
+    assert reset.subject == "[Family Pairing] Choose a new password"
+    assert "It works once and for a limited time" in reset.body
+    assert "/accounts/password/reset/key/" in reset.body
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "display_name": "Sam",
+                "email": "new@example.com",
+                "birth_date": "1985-05-01",
+                "time_zone": "Europe/Paris",
+                "password1": "a very long passphrase 42",
+                "password2": "a very long passphrase 42",
+            },
+        )
+    assert response.status_code == 302
+    subjects = [m.subject for m in mail.outbox]
+    assert "[Family Pairing] Confirm your e-mail address" in subjects, subjects
+
+
+@pytest.mark.django_db
+def test_sign_out_is_in_our_words(alice_client):
+    _ours(alice_client.get(reverse("account_logout")), "Sign out")

@@ -176,6 +176,7 @@ def test_every_page_for_a_guardian(browser, live_server, settings, alice, tom):
     check.visit("your-data", reverse("data_rights"))
     check.visit("delete-account", reverse("data_delete"))
     check.visit("confirm-its-you-direct", reverse("account_reauthenticate"))
+    check.visit("sign-out", reverse("account_logout"))
     # unlinking: the dashboard says so where the teen's card was
     check.visit("teen-unlink-again", reverse("guardian_unlink", args=[tom.pk]))
     page.get_by_role("button", name="Unlink from Tom").click()

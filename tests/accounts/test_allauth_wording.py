@@ -91,3 +91,9 @@ def test_the_confirmation_and_reset_e_mails_are_in_our_words(
 @pytest.mark.django_db
 def test_sign_out_is_in_our_words(alice_client):
     _ours(alice_client.get(reverse("account_logout")), "Sign out")
+
+
+@pytest.mark.django_db
+def test_the_sessions_page_is_in_our_words(alice_client):
+    page = _ours(alice_client.get(reverse("usersessions_list")), "Where you're signed in")
+    assert "This browser" in page and "Sign Out" not in page and "Started At" not in page

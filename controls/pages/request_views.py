@@ -34,6 +34,7 @@ from controls.notifications.selectors import (
     time_request_id_from,
 )
 from controls.notifications.services import notification_mark_read
+from controls.rules.describe import policy_summary
 from controls.time_requests.email_actions import (
     EmailActionRefused,
     email_action_peek,
@@ -221,8 +222,9 @@ def teen_grant_time(request: HttpRequest, teen_id: int) -> HttpResponse:
         outcome, failed = f"{teen.display_name} has {what}. They have been told.", False
     if request.headers.get("HX-Request"):  # the panel answers in place, with the new sums
         context = time_requests_panel_context(teen=teen, user=request.user)
-        context.update(request=request, outcome=outcome, outcome_error=failed)
-        return render(request, "controls/_time_requests_panel.html", context)
+        status = policy_summary(context["policy"], teen.tz)  # the page's header, out of band
+        context.update(request=request, outcome=outcome, outcome_error=failed, status=status)
+        return render(request, "controls/_grant_response.html", context)
     (messages.error if failed else messages.success)(request, outcome)
     return redirect(_safe_next(request, "/dashboard/"))
 

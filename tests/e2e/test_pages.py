@@ -159,6 +159,9 @@ def test_every_page_for_a_guardian(browser, live_server, settings, alice, tom):
     check.visit("teen-today-again", reverse("teen_detail", args=[tom.pk]))
     page.get_by_role("button", name="+15 min").click()
     page.locator(f"#time-requests-{tom.pk} .form-outcome", has_text="15 minutes more").wait_for()
+    assert (
+        "1 h 45 min left" in page.locator("#teen-status").inner_text()
+    )  # 1 h 30 + 15, out of band
     check.check("teen-extra-time-given")
     check.visit("profile", reverse("profile"))
     check.visit("email", reverse("account_email"))

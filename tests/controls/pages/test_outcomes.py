@@ -41,6 +41,9 @@ def test_extra_time_after_the_limit_says_how_much_is_really_left(over_by_two, al
     assert "Tom: 28 min left today" in re.sub(r"<[^>]+>", "", panel)
     assert "Tom was 2 min over the limit before the extra time, so 28 min left." in panel
     assert '<p class="form-outcome" role="status">Tom has 30 minutes more today.' in panel
+    # the page's status line follows, out of band
+    oob = panel[panel.index('<div id="teen-status" hx-swap-oob="true">') :]
+    assert "1 h 02 min of 1 h 30 min used" in oob and "28 min left" in oob
 
 
 @pytest.mark.django_db

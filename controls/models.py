@@ -349,6 +349,7 @@ class NotificationKind(models.TextChoices):
     ACCOUNT = "account", "Account"
     WEEKLY_REPORT = "weekly_report", "Weekly report"
     TIME_ZONE_CHANGED = "time_zone_changed", "Time zone changed"
+    TODAY_CHANGED = "today_changed", "Today's rules changed"
 
 
 class Notification(models.Model):
@@ -494,3 +495,6 @@ class DnsFeed(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None
+
+
+from controls.models_days import DayLimit  # noqa: E402, F401  (this module is at its length limit)

@@ -14,9 +14,11 @@ from celery import shared_task
 from controls.enforcement.sweep import enforcement_sweep as sweep
 from controls.enforcement.tasks import DB_RETRY, teen_day_enforce
 from controls.notifications.delivery import notifications_email_due
+from controls.notifications.digest import rule_change_digests_send
 from controls.notifications.tasks import notification_send_email
 from controls.reports.services import weekly_report_guardians_due
 from controls.reports.tasks import weekly_report_send
+from controls.rules.day_limits import day_limits_record_current
 from controls.time_requests.services import time_requests_lapse_due
 from controls.time_requests.tasks import time_request_send_email
 from controls.usage.services import usage_purge_old as purge
@@ -66,3 +68,15 @@ def weekly_reports_send_due() -> int:
     for guardian_id, week_start in due:
         weekly_report_send.delay(guardian_id, week_start.isoformat())
     return len(due)
+
+
+@shared_task(name="controls.tasks.rule_change_digests_send")
+def rule_change_digests_send_due() -> int:
+    """Every minute: one e-mail per guardian for the rule changes of the last window."""
+    return rule_change_digests_send()
+
+
+@shared_task(name="controls.tasks.day_limits_record", **DB_RETRY)
+def day_limits_record() -> int:
+    """Every 15 minutes: the limit of the day each supervised teen is in, if not yet recorded."""
+    return day_limits_record_current()

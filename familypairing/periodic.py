@@ -13,6 +13,13 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "controls.tasks.notifications_deliver_due",
         {"minute": "*"},
     ),
+    # One e-mail per guardian for the rule changes of 15 minutes (issue 17).
+    "Send rule-change digests": ("controls.tasks.rule_change_digests_send", {"minute": "*"}),
+    # Each teen's day limit, shortly after their day starts in any time zone (charts).
+    "Record the limit of each teen's day": (
+        "controls.tasks.day_limits_record",
+        {"minute": "*/15"},
+    ),
     # Downtime notices, limits reached without a report, devices not applying or silent.
     "Enforce screen time (every minute, UTC)": (
         "controls.tasks.enforcement_sweep",

@@ -33,10 +33,8 @@ def guardian_unlink(request: HttpRequest, teen_id: int) -> HttpResponse:
     link = active_link_for_guardian(guardian=request.user, teen=teen)
     if request.method == "POST":
         unlinking.guardian_unlink(link=link, guardian=request.user)
-        messages.success(
-            request,
-            f"You unlinked from {teen.get_short_name()}. {teen.get_short_name()} was told.",
-        )
+        # Said on the dashboard where the teen's card was (not as a banner at the top).
+        request.session[unlinking.UNLINKED_SESSION_KEY] = teen.get_short_name()
         return redirect("dashboard")
     others = [g for g in guardians_for_teen(teen=teen) if g != request.user]
     return render(

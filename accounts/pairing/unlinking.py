@@ -26,6 +26,10 @@ from controls.audit import audit_record
 from controls.models import NotificationKind, TeenRules
 from controls.notifications.services import notify
 
+# A guardian who unlinked is told on their dashboard, where the teen's card was: the pages keep
+# the teen's name in the session under this key until the dashboard shows it once.
+UNLINKED_SESSION_KEY = "dashboard_unlinked_teen"
+
 # --- Unlinking -----------------------------------------------------------------------------------
 
 

@@ -11,8 +11,29 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from controls.models import Notification, NotificationPreference
+from controls.models import Notification, NotificationKind, NotificationPreference
 from controls.notifications.emails import send_templated_email
+
+K = NotificationKind
+# E-mailed as one digest (controls.notifications.digest), never one by one.
+DIGEST_KINDS = (K.RULE_CHANGED,)
+# Fewer e-mails by default: what only matters in the moment stays in the app unless the person
+# turns its e-mail on (each kind is a switch on the notifications page).
+EMAIL_OFF_BY_DEFAULT = frozenset(
+    {
+        K.WARNING,
+        K.LIMIT_REACHED,
+        K.DOWNTIME_STARTING,
+        K.TIME_GRANTED,
+        K.DEVICE_LINKED,
+        K.TODAY_CHANGED,
+    }
+)
+
+
+def email_default(kind: str) -> bool:
+    """Whether a kind is e-mailed when the person never chose."""
+    return kind not in EMAIL_OFF_BY_DEFAULT
 
 
 def mute_window_end(*, user, now: datetime) -> datetime | None:
@@ -41,7 +62,7 @@ def email_wanted(*, user, kind: str) -> bool:
     pref = NotificationPreference.objects.filter(user=user, kind=kind).values_list(
         "email", flat=True
     )
-    return next(iter(pref), True)
+    return next(iter(pref), email_default(kind))
 
 
 def email_claim_stale_after() -> timedelta:
@@ -102,6 +123,7 @@ def notifications_email_due(*, now: datetime | None = None, limit: int = 500) ->
     now = now or timezone.now()
     return list(
         Notification.objects.filter(emailed_at__isnull=True, deliver_at__lte=now)
+        .exclude(kind__in=DIGEST_KINDS)
         .filter(Q(deliver_at__gt=F("created_at")) | Q(created_at__lte=now - EMAIL_SWEEP_AFTER))
         .filter(
             Q(email_claimed_at__isnull=True)

@@ -16,6 +16,7 @@ from controls.models import (
     TimeRequest,
     TimeRequestStatus,
 )
+from controls.notifications.delivery import email_default
 
 K = NotificationKind
 # What each kind of person can receive (the preferences list shows only these).
@@ -32,8 +33,9 @@ TEEN_KINDS = (
     K.RULE_CHANGED,
     K.ACCOUNT,
     K.TIME_ZONE_CHANGED,
+    K.TODAY_CHANGED,
 )
-GUARDIAN_KINDS = tuple(K)
+GUARDIAN_KINDS = tuple(kind for kind in K if kind != K.TODAY_CHANGED)
 
 
 def notification_unread_count(*, user) -> int:
@@ -108,9 +110,12 @@ def open_time_requests_for(notifications) -> dict[int, TimeRequest]:
 
 
 def email_preferences_for_user(*, user) -> list[tuple[NotificationKind, bool]]:
-    """(kind, e-mail wanted) for every kind the user can receive; e-mail is on by default."""
+    """(kind, e-mail wanted) for every kind the user can receive; unchosen kinds follow
+    `email_default` (most on, the in-the-moment ones off)."""
     stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
-    return [(kind, stored.get(kind.value, True)) for kind in kinds_for_user(user)]
+    return [
+        (kind, stored.get(kind.value, email_default(kind.value))) for kind in kinds_for_user(user)
+    ]
 
 
 def email_preferences_set(*, user, wanted: set[str]) -> list[str]:

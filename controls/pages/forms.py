@@ -94,6 +94,19 @@ class EveryDayLimitForm(forms.Form):
         help_text="1 to 1440 minutes.",
     )
 
+    @staticmethod
+    def initial_from(rules) -> dict[str, Any]:
+        """The choice in force: selected only when all seven days have the same limit."""
+        limits = {getattr(rules, name) for name in WEEKDAY_FIELDS}
+        if len(limits) != 1:
+            return {}
+        (minutes,) = limits
+        if minutes is None:
+            return {"choice": "none"}
+        if minutes in LIMIT_PRESETS:
+            return {"choice": str(minutes)}
+        return {"choice": "other", "other_minutes": minutes}
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("choice") == "other" and data.get("other_minutes") is None:

@@ -34,6 +34,7 @@ from controls.notifications.selectors import (
     time_request_id_from,
 )
 from controls.notifications.services import notification_mark_read
+from controls.rules.describe import policy_summary
 from controls.time_requests.email_actions import (
     EmailActionRefused,
     email_action_peek,
@@ -211,14 +212,20 @@ def teen_grant_time(request: HttpRequest, teen_id: int) -> HttpResponse:
             guardian=request.user, teen=teen, bonus_minutes=minutes, no_limit=no_limit
         )
     except ValidationError as exc:
-        messages.error(request, _first_error(exc))
+        outcome, failed = _first_error(exc), True
     else:
         what = (
             "no limit for the rest of today"
             if grant.no_limit
             else (f"{minutes_spoken(grant.bonus_minutes)} more today")
         )
-        messages.success(request, f"{teen.display_name} has {what}. They have been told.")
+        outcome, failed = f"{teen.display_name} has {what}. They have been told.", False
+    if request.headers.get("HX-Request"):  # the panel answers in place, with the new sums
+        context = time_requests_panel_context(teen=teen, user=request.user)
+        status = policy_summary(context["policy"], teen.tz)  # the page's header, out of band
+        context.update(request=request, outcome=outcome, outcome_error=failed, status=status)
+        return render(request, "controls/_grant_response.html", context)
+    (messages.error if failed else messages.success)(request, outcome)
     return redirect(_safe_next(request, "/dashboard/"))
 
 
@@ -381,9 +388,17 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     changed = email_preferences_set(user=request.user, wanted=set(request.POST.getlist("email")))
-    messages.success(
-        request, "E-mail preferences saved." if changed else "Nothing changed in your e-mails."
-    )
+    text = "Saved." if changed else "Nothing changed in your e-mails."
+    if request.headers.get("HX-Request"):  # saved in place: the section says so itself
+        return render(
+            request,
+            "notifications/_email_preferences.html",
+            {
+                "preferences": email_preferences_for_user(user=request.user),
+                "saved_message": text,
+            },
+        )
+    messages.success(request, "E-mail preferences saved." if changed else text)
     return redirect("/notifications/#email-preferences")
 
 

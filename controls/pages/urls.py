@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from controls.pages import exports, views
+from controls.pages import exports, teen_views, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("me/", views.teen_home, name="teen_home"),
-    path("me/history/", views.my_history, name="my_history"),
+    # The teen's own page, one address per tab
+    path("me/", teen_views.teen_home, name="teen_home"),
+    path("me/rules/", teen_views.my_rules, name="my_rules"),
+    path("me/guardians/", teen_views.my_guardians, name="my_guardians"),
+    path("me/history/", teen_views.my_history, name="my_history"),
     # A guardian's pages for one teen (the teen themself may read the exports)
     path("teens/<int:teen_id>/", views.teen_detail, name="teen_detail"),
     path("teens/<int:teen_id>/screen-time/", views.teen_screen_time, name="teen_screen_time"),

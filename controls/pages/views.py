@@ -1,5 +1,5 @@
 """Pages: the guardian's dashboard and per-teen pages (Today, Screen time, Browsing, Privacy,
-History), the teen's own page, and the DNS-filter exports.
+History); the teen's own page is `controls.pages.teen_views`.
 
 Thin views: access through `controls.access`, reads through selectors, every change through a
 service in `controls.rules.services`; a failed save re-renders the section with each error next to
@@ -21,7 +21,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import active_links_for_teen, teens_for_guardian
+from accounts.pairing.unlinking import UNLINKED_SESSION_KEY
+from accounts.selectors import teens_for_guardian
 from controls.access import teen_for_rule_change
 from controls.audit import audit_events_for_teen
 from controls.effective.selectors import effective_policy_for_teen, policies_for_teens
@@ -82,7 +83,7 @@ def _window_rows(windows) -> list[dict[str, Any]]:
     ]
 
 
-def _rules_context(teen) -> dict[str, Any]:
+def rules_context(teen) -> dict[str, Any]:
     """The teen's rules and what they mean right now, for every per-teen page."""
     rules = rules_ensure_for_teen(teen=teen)
     policy = effective_policy_for_teen(teen=teen)
@@ -122,7 +123,7 @@ def _teen_page(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    context = _rules_context(teen)
+    context = rules_context(teen)
     if tab == "browsing":  # only guardians reach this tab: the filter address is theirs
         context["feed_card"] = feed_card(teen=teen)
     context.update(
@@ -141,9 +142,12 @@ def _save(
     *,
     invalid: Callable[[], HttpResponse],
     done: str,
+    key: str = "",
 ) -> HttpResponse:
-    """Run a service for a valid form: success → message saying what changed and redirect;
-    a rule broken → the errors next to their fields, nothing saved."""
+    """Run a service for a valid form: success → message saying what changed and redirect (to
+    `done?saved=<key>`, where the form itself shows the message: htmx follows the redirect and
+    swaps the form's card in place); a rule broken → the errors next to their fields, nothing
+    saved (400, which htmx is configured to swap too)."""
     if form.is_valid():
         try:
             change = call()
@@ -154,7 +158,7 @@ def _save(
                 messages.success(request, change.message())
             else:
                 messages.info(request, change.message())
-            return redirect(done)
+            return redirect(f"{done}?saved={key}" if key else done)
     return invalid()
 
 
@@ -181,57 +185,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for teen in teens
     ]
     offer_mfa = not Authenticator.objects.filter(user=request.user).exists()
+    unlinked = request.session.pop(UNLINKED_SESSION_KEY, None)
     return render(
         request,
         "controls/dashboard.html",
-        {"teens": teens, "cards": cards, "offer_mfa": offer_mfa},
-    )
-
-
-def _guardian_rows(teen) -> list[dict[str, Any]]:
-    return [
-        {"guardian": link.parent, "since": link.approved_at or link.created_at}
-        for link in active_links_for_teen(teen=teen)
-    ]
-
-
-@login_required
-def teen_home(request: HttpRequest) -> HttpResponse:
-    """The teen's own page: what each guardian can see and manage, the rules (read-only), time
-    left today, and the history of changes."""
-    if not request.user.is_teen:
-        return redirect("dashboard")
-    teen = request.user
-    guardian_rows = _guardian_rows(teen)
-    # A teen nobody supervises has no rules yet: they are made, with the defaults for the teen's
-    # age at that moment, when the first guardian links.
-    context = _rules_context(teen) if guardian_rows else {"teen": teen}
-    events = audit_events_for_teen(teen=teen)[:20]
-    context.update(
-        guardians=[row["guardian"] for row in guardian_rows],
-        guardian_rows=guardian_rows,
-        history=[history_entry(event) for event in events],
-        history_more=True,
-    )
-    return render(request, "controls/teen_home.html", context)
-
-
-@login_required
-@require_GET
-def my_history(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_teen:
-        return redirect("dashboard")
-    page = Paginator(audit_events_for_teen(teen=request.user), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "controls/my_history.html",
-        {
-            "teen": request.user,
-            "page": page,
-            "history": [history_entry(event) for event in page.object_list],
-        },
+        {"teens": teens, "cards": cards, "offer_mfa": offer_mfa, "unlinked": unlinked},
     )
 
 
@@ -269,7 +227,8 @@ def _screen_time_forms(teen, rules, **bound) -> dict[str, Any]:
     return {
         "limits_form": bound.get("limits")
         or forms.DailyLimitsForm(initial={n: getattr(rules, n) for n in WEEKDAY_FIELDS}),
-        "every_day_form": bound.get("every_day") or forms.EveryDayLimitForm(),
+        "every_day_form": bound.get("every_day")
+        or forms.EveryDayLimitForm(initial=forms.EveryDayLimitForm.initial_from(rules)),
         "options_form": bound.get("options")
         or forms.ScreenTimeOptionsForm(initial=forms.ScreenTimeOptionsForm.initial_from(rules)),
         "window_forms": window_forms,
@@ -311,6 +270,7 @@ def screen_time_limits(request: HttpRequest, teen_id: int) -> HttpResponse:
         lambda: services.screen_time_update(actor=request.user, teen=teen, changes=form.changes()),
         invalid=lambda: _screen_time_page(request, teen, status=400, limits=form),
         done=reverse("teen_screen_time", args=[teen.pk]),
+        key="limits",
     )
 
 
@@ -325,6 +285,7 @@ def screen_time_every_day(request: HttpRequest, teen_id: int) -> HttpResponse:
         lambda: services.screen_time_update(actor=request.user, teen=teen, changes=form.changes()),
         invalid=lambda: _screen_time_page(request, teen, status=400, every_day=form),
         done=reverse("teen_screen_time", args=[teen.pk]),
+        key="every-day",
     )
 
 
@@ -341,6 +302,7 @@ def screen_time_options(request: HttpRequest, teen_id: int) -> HttpResponse:
         ),
         invalid=lambda: _screen_time_page(request, teen, status=400, options=form),
         done=reverse("teen_screen_time", args=[teen.pk]),
+        key="options",
     )
 
 
@@ -409,6 +371,7 @@ def teen_browsing(request: HttpRequest, teen_id: int) -> HttpResponse:
             lambda: services.browsing_update(actor=request.user, teen=teen, changes=form.changes()),
             invalid=lambda: _teen_page(request, teen, "browsing", {"form": form}, status=400),
             done=reverse("teen_browsing", args=[teen.pk]),
+            key="browsing",
         )
     teen = _guardian_get(request, teen_id)
     if teen is None:
@@ -442,6 +405,7 @@ def teen_privacy(request: HttpRequest, teen_id: int) -> HttpResponse:
             lambda: services.privacy_update(actor=request.user, teen=teen, changes=form.changes()),
             invalid=lambda: _privacy_page(request, teen, status=400, form=form),
             done=reverse("teen_privacy", args=[teen.pk]),
+            key="privacy",
         )
     teen = _guardian_get(request, teen_id)
     if teen is None:
@@ -464,6 +428,7 @@ def teen_governance(request: HttpRequest, teen_id: int) -> HttpResponse:
         ),
         invalid=lambda: _privacy_page(request, teen, status=400, governance=form),
         done=reverse("teen_privacy", args=[teen.pk]),
+        key="governance",
     )
 
 

@@ -16,6 +16,7 @@ from controls.days import is_int
 from controls.models import (
     DowntimeWindow,
 )
+from controls.rules.day_limits import today_downtime_follow
 from controls.rules.describe import WEEKDAY_NAMES, window_text
 from controls.rules.services import (
     RulesChange,
@@ -151,6 +152,9 @@ def downtime_window_create(
             after=after,
             extra={"window_id": window.pk},
         )
+        today_downtime_follow(
+            actor=actor, teen=teen, rules=rules, masks=[window.weekdays], text=window_text(**after)
+        )
     return window
 
 
@@ -172,6 +176,7 @@ def downtime_window_update(
             exclude_pk=window.pk,
         )
         full_before = window_snapshot(window)
+        old_mask = window.weekdays
         for key, value in values.items():
             setattr(window, key, value)
         full_after = window_snapshot(window)
@@ -191,6 +196,13 @@ def downtime_window_update(
             before=before,
             after=after,
             extra={"window_id": window.pk},
+        )
+        today_downtime_follow(
+            actor=actor,
+            teen=teen,
+            rules=rules,
+            masks=[old_mask, window.weekdays],
+            text=lines[0],
         )
     return RulesChange(rules=rules, before=before, after=after, lines=lines)
 
@@ -215,6 +227,9 @@ def downtime_window_delete(*, actor, window: DowntimeWindow) -> RulesChange:
             before=before,
             after={},
             extra={"window_id": window_id},
+        )
+        today_downtime_follow(
+            actor=actor, teen=teen, rules=rules, masks=[window.weekdays], text=lines[0]
         )
     return RulesChange(rules=rules, before=before, lines=lines)
 

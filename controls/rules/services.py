@@ -38,6 +38,7 @@ from controls.models import (
 )
 from controls.notifications.services import notify
 from controls.rules.bounds import BOUNDED_FIELDS, band_for_teen
+from controls.rules.day_limits import today_limit_follow
 from controls.rules.describe import change_lines
 from controls.rules.selectors import rules_ensure_for_teen
 from controls.rules.values import (
@@ -188,6 +189,7 @@ def rules_change_record(
             body="\n".join(lines),
             link=f"/teens/{teen.pk}/history/",
             teen=teen,
+            queue_email=False,  # one digest e-mail: controls.notifications.digest
         )
 
 
@@ -229,6 +231,8 @@ def _update_section(
             before=before,
             after=after,
         )
+        if section == "screen_time":
+            today_limit_follow(actor=actor, teen=teen, rules=rules, changed=after, before=before)
     return RulesChange(rules=rules, before=before, after=after, lines=lines)
 
 

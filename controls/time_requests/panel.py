@@ -29,6 +29,22 @@ def time_left_label(policy) -> str:
     return f"{duration_short(policy.seconds_left)} left today"
 
 
+def extra_time_text(policy, grants) -> str:
+    """The honest sum when extra time came after the limit was passed: "2 min over the limit
+    before the extra time, so 28 min left" (not a bare "+30 min" beside "28 min left")."""
+    if not grants or policy.limit_seconds is None:
+        return ""
+    base = policy.limit_seconds - sum(g.bonus_minutes for g in grants) * 60
+    over = policy.used_seconds - base
+    if over <= 0:
+        return ""
+    left = max(policy.limit_seconds - policy.used_seconds, 0)
+    return (
+        f"{duration_short(over)} over the limit before the extra time, "
+        f"so {duration_short(left)} left."
+    )
+
+
 def time_requests_panel_context(*, teen, user) -> dict:
     """Everything the panel shows; also used by the page that refreshes it in place."""
     policy = effective_policy_for_teen(teen=teen)
@@ -57,6 +73,7 @@ def time_requests_panel_context(*, teen, user) -> dict:
         "pending_label": minutes_spoken(pending.minutes) if pending else "",
         "recent": requests,
         "grants": grants,
+        "extra_time_text": extra_time_text(policy, grants),
         "wait_until": time_request_wait_until(teen=teen) if viewer_is_teen else None,
         "minute_choices": REQUEST_MINUTES,
         "reason_max": REASON_MAX_LENGTH,

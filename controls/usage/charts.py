@@ -5,8 +5,12 @@ numbers as a table (`rows`), which the template offers under "Show as a table". 
 with their container (viewBox, width 100%); text sizes are chosen so that a 412 px wide
 screen shows them at about 12–13 px.
 
-Limits drawn for past days are the teen's current weekday limits plus that day's grants: the
-rules' history is kept in the audit trail, not as a time series.
+Each past day is drawn against the limit recorded for that day (`DayLimit`, written when the
+rules change and near each day's start, see `controls.rules.day_limits`) plus that day's grants;
+a day with no record says so ("not recorded") rather than borrowing today's rules. Today uses the
+rules in force. The charts start no earlier than the account and its first pairing. A day with a
+little use keeps a visible bar (`MIN_BAR`) and, on the 7-day chart, its exact value above it.
+Legends are HTML under the chart (`Chart.legend`), so they read at the page's text size.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.models import GuardianLink
 from controls.app_rules.describe import app_display_name
 from controls.app_rules.selectors import labels_of
 from controls.effective.selectors import day_limits_for_teen, teen_today
-from controls.models import DailyUsage, TeenDay
+from controls.models import DailyUsage, DayGrant, DayLimit, TeenDay
 from controls.rules.selectors import rules_ensure_for_teen
 from controls.wording import used_text
 
@@ -36,6 +41,8 @@ MUTED = "#555d6b"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 UNKNOWN_APP = "Other apps"
 TOP_APPS = 8
+MIN_BAR = 3.0  # user units: a 2-minute day on a 4-hour axis is still seen
+DAY_LEGEND = (("limit", "Daily limit that day"), ("used", "Used"), ("over", "Over the limit"))
 
 
 @dataclass
@@ -48,6 +55,7 @@ class Chart:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     empty: bool = False
     heading: str = ""
+    legend: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,16 @@ class Bar:
 class DayColumn:
     day: date
     seconds: int
-    limit_seconds: int | None  # None: no limit that day
+    limit_seconds: int | None  # None: no limit that day (or none recorded)
+    recorded: bool = True  # False: no limit was recorded for that day
 
 
-def _svg(*, key: str, title: str, description: str, height: int, body: list[str]) -> SafeString:
+def _svg(
+    *, key: str, title: str, description: str, height: int, body: list[str], kind: str = "days"
+) -> SafeString:
     title_id, desc_id = f"chart-{key}-title", f"chart-{key}-desc"
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every interpolated text below is escaped
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="chart chart-{kind}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="{FONT}" preserveAspectRatio="xMinYMin meet">'
         f'<title id="{title_id}">{escape(title)}</title>'
@@ -95,10 +106,12 @@ def bar_chart(
             description=empty_text,
             height=40,
             body=[f'<text x="0" y="24" font-size="14" fill="{MUTED}">{escape(empty_text)}</text>'],
+            kind="bars",
         )
         return Chart(key, title, empty_text, svg, headers, [], empty=True)
     longest = max(bar.seconds for bar in bars) or 1
-    row_height, bar_height, value_room = 40, 14, 100
+    row_height, bar_height = 40, 14
+    value_room = 100 + 8 * max(len(bar.value_suffix) for bar in bars)  # "1 h 08 min today" fits
     body: list[str] = []
     for index, bar in enumerate(bars):
         top = index * row_height
@@ -117,7 +130,12 @@ def bar_chart(
         for bar in bars
     )
     svg = _svg(
-        key=key, title=title, description=description, height=len(bars) * row_height, body=body
+        key=key,
+        title=title,
+        description=description,
+        height=len(bars) * row_height,
+        body=body,
+        kind="bars",
     )
     return Chart(key, title, description, svg, headers, rows)
 
@@ -126,32 +144,47 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
     """Columns per day against each day's limit (a dark tick across the column); days over
     the limit are drawn in red, and today's label is bold."""
     count = len(columns)
-    top_pad, axis, left, right = 16, 34, 30, 18
+    top_pad, axis, left, right = 22, 24, 30, 18
     plot_height = 150
     height = top_pad + plot_height + axis
     highest = max([c.seconds for c in columns] + [c.limit_seconds or 0 for c in columns] + [3600])
     scale_hours = -(-highest // 3600)  # round up to whole hours
     scale = plot_height / (scale_hours * 3600)
-    slot = (WIDTH - left - right) / count
-    bar_width = max(3.0, slot * 0.62)
+    slot = (WIDTH - left - right) / max(count, 1)
+    bar_width = min(max(3.0, slot * 0.62), 40.0)  # a 2-day-old account gets no slabs
     body: list[str] = []
     step = 1 if scale_hours <= 4 else 2 if scale_hours <= 8 else 4
     for hour in range(0, scale_hours + 1, step):
         y = top_pad + plot_height - hour * 3600 * scale
         body.append(
             f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" '
-            f'stroke-width="1"/><text x="{left - 4}" y="{y + 4:.1f}" font-size="11" '
+            f'stroke-width="1"/><text x="{left - 4}" y="{y + 4:.1f}" font-size="12" '
             f'text-anchor="end" fill="{MUTED}">{hour} h</text>'
         )
     label_every = 1 if count <= 7 else 7
     for index, column in enumerate(columns):
         x = left + index * slot + (slot - bar_width) / 2
         bar_h = column.seconds * scale
+        if column.seconds > 0:
+            bar_h = max(bar_h, MIN_BAR)
         over = column.limit_seconds is not None and column.seconds > column.limit_seconds
+        bar_y = top_pad + plot_height - bar_h
+        value = used_text(column.seconds)
+        hours, minutes = divmod(column.seconds // 60, 60)
+        # compact above the bar so neighbours never overlap: "1 h 35", "12 min" (exact in the table)
+        compact = f"{hours} h {minutes:02d}" if hours and minutes else value
         body.append(
-            f'<rect x="{x:.1f}" y="{top_pad + plot_height - bar_h:.1f}" width="{bar_width:.1f}" '
-            f'height="{bar_h:.1f}" rx="2" fill="{OVER if over else ACCENT}"/>'
+            f'<rect x="{x:.1f}" y="{bar_y:.1f}" width="{bar_width:.1f}" '
+            f'height="{bar_h:.1f}" rx="2" fill="{OVER if over else ACCENT}">'
+            f"<title>{escape(f'{column.day:%a} {column.day.day} {column.day:%b}: {value}')}</title>"
+            "</rect>"
         )
+        if count <= 7 and column.seconds > 0:
+            # the exact value above each bar, inside the plot even for the tallest
+            body.append(
+                f'<text x="{x + bar_width / 2:.1f}" y="{max(bar_y - 4, top_pad - 2):.1f}" '
+                f'font-size="12" text-anchor="middle" fill="{TEXT}">{escape(compact)}</text>'
+            )
         if column.limit_seconds is not None:
             limit_y = top_pad + plot_height - min(column.limit_seconds, scale_hours * 3600) * scale
             body.append(
@@ -167,23 +200,14 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
             if count > 7 and from_end == 0:
                 anchor, label_x = "end", x + bar_width + 2
             body.append(
-                f'<text x="{label_x:.1f}" y="{top_pad + plot_height + 16}" font-size="12" '
+                f'<text x="{label_x:.1f}" y="{top_pad + plot_height + 17}" font-size="13" '
                 f'text-anchor="{anchor}" fill="{TEXT}"{weight}>{escape(label)}</text>'
             )
-    legend_y = height - 4
-    body.append(
-        f'<line x1="{left}" x2="{left + 16}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
-        f'stroke="{TEXT}" stroke-width="2.5"/><text x="{left + 20}" y="{legend_y}" '
-        f'font-size="11" fill="{MUTED}">daily limit</text>'
-        f'<rect x="{left + 100}" y="{legend_y - 9}" width="10" height="10" fill="{OVER}"/>'
-        f'<text x="{left + 114}" y="{legend_y}" font-size="11" fill="{MUTED}">over the limit'
-        "</text>"
-    )
     rows = [
         (
             f"{column.day:%a} {column.day.day} {column.day:%b}",
             used_text(column.seconds),
-            "no limit" if column.limit_seconds is None else used_text(column.limit_seconds),
+            _limit_text(column),
         )
         for column in columns
     ]
@@ -198,7 +222,13 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
         + "; ".join(f"{r[0]}: {r[1]} of {r[2]}" for r in rows[-7:])
     )
     svg = _svg(key=key, title=title, description=description, height=height, body=body)
-    return Chart(key, title, description, svg, ("Day", "Used", "Limit"), rows)
+    return Chart(key, title, description, svg, ("Day", "Used", "Limit"), rows, legend=DAY_LEGEND)
+
+
+def _limit_text(column: DayColumn) -> str:
+    if not column.recorded:
+        return "not recorded"
+    return "no limit" if column.limit_seconds is None else used_text(column.limit_seconds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,20 +236,53 @@ def days_chart(*, key: str, title: str, columns: list[DayColumn], today: date) -
 # --------------------------------------------------------------------------------------------
 
 
+def _first_day(teen, today: date) -> date:
+    """The teen's first day with an account and a guardian (no day drawn before either)."""
+    since = GuardianLink.objects.filter(teen=teen).aggregate(first=Min("created_at"))["first"]
+    start = max(filter(None, [teen.date_joined, since]))
+    return min(start.astimezone(teen.tz).date(), today)
+
+
+def _day_columns(*, teen, rules, days: list[date], today: date, totals) -> list[DayColumn]:
+    """Today against the rules in force; each past day against its recorded limit plus that
+    day's grants."""
+    recorded = dict(
+        DayLimit.objects.filter(teen=teen, local_date__in=days[:-1]).values_list(
+            "local_date", "limit_minutes"
+        )
+    )
+    grants: dict[date, list] = defaultdict(list)
+    for grant in DayGrant.objects.filter(teen=teen, local_date__in=days[:-1]):
+        grants[grant.local_date].append(grant)
+    columns = []
+    for day in days:
+        used = totals.get(day, 0)
+        if day == today:
+            limit = day_limits_for_teen(teen=teen, rules=rules, days=[day])[day]
+            columns.append(DayColumn(day, used, limit))
+        elif day not in recorded:
+            columns.append(DayColumn(day, used, None, recorded=False))
+        elif recorded[day] is None or any(g.no_limit for g in grants[day]):
+            columns.append(DayColumn(day, used, None))
+        else:
+            bonus = sum(g.bonus_minutes for g in grants[day])
+            columns.append(DayColumn(day, used, (recorded[day] + bonus) * 60))
+    return columns
+
+
 def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Chart]:
     """Today's use by app, the last 7 and 30 days against the limit, and per-device totals."""
     rules = rules_ensure_for_teen(teen=teen)
     today = teen_today(teen=teen, now=now).local_date
-    first = today - timedelta(days=29)
-    days = [first + timedelta(days=n) for n in range(30)]
+    first = max(today - timedelta(days=29), _first_day(teen, today))
+    days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
 
     totals = dict(
         TeenDay.objects.filter(teen=teen, local_date__range=(first, today)).values_list(
             "local_date", "counted_seconds"
         )
     )
-    limits = day_limits_for_teen(teen=teen, rules=rules, days=days)
-    columns = [DayColumn(day, totals.get(day, 0), limits[day]) for day in days]
+    columns = _day_columns(teen=teen, rules=rules, days=days, today=today, totals=totals)
 
     usage = list(
         DailyUsage.objects.filter(teen=teen, local_date__range=(today - timedelta(days=6), today))

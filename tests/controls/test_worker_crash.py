@@ -36,6 +36,15 @@ NOW = datetime(2026, 7, 15, 11, 0, tzinfo=UTC)  # Wednesday, 12:00 in London (BS
 WARNING, LIMIT = NotificationKind.WARNING, NotificationKind.LIMIT_REACHED
 
 
+@pytest.fixture(autouse=True)
+def _every_kind_e_mailed():
+    """These tests are about how e-mails are sent, not which kinds are on by default (some are
+    in-app only unless chosen: tests/controls/notifications/test_digest.py)."""
+    with pytest.MonkeyPatch.context() as patch:  # not the test's own (it calls undo())
+        patch.setattr(delivery, "EMAIL_OFF_BY_DEFAULT", frozenset())
+        yield
+
+
 class WorkerKilled(BaseException):
     """The process dies: nothing after this line runs, no except clause catches it."""
 

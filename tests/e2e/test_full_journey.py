@@ -95,7 +95,7 @@ def sign_up(page: Page, base: str, *, name: str, email: str, age: int, shot, ste
     page.locator("#id_password2").fill(PASSWORD)
     shot(page, f"{step}-sign-up")
     page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     page.goto(_mail_link(email, r"https?://\S+/accounts/confirm-email/\S+/"))
     shot(page, f"{step}-confirm-email")
     page.get_by_role("button", name="Confirm").click()
@@ -105,7 +105,7 @@ def sign_up(page: Page, base: str, *, name: str, email: str, age: int, shot, ste
 def enrol_mfa(page: Page, shot) -> None:
     """From the dashboard's offer; the secret is read from the page, as an app would scan it."""
     page.get_by_role("link", name="Set up two-step verification").click()
-    if page.get_by_role("heading", name="Confirm Access").is_visible():
+    if page.get_by_role("heading", name="Confirm it's you").is_visible():
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Activate Authenticator App")).to_be_visible()
@@ -300,8 +300,8 @@ def test_the_whole_product_from_sign_up_to_unlinking(
     policy = app.get("/api/v1/device/policy").json()
     assert policy["allowed"] is True and policy["seconds_left"] == 30 * 60
 
-    # 10. Robin unlinks; Pat is told at once, in the app and by e-mail.
-    teen.goto(f"{base}/me/")
+    # 10. Robin unlinks (on the My guardians tab); Pat is told at once, in the app and by e-mail.
+    teen.goto(f"{base}/me/guardians/")
     teen.get_by_role("link", name="Unlink", exact=True).click()
     expect(teen.get_by_role("heading", name="Unlink from Pat?")).to_be_visible()
     shot(teen, "teen-unlink-confirm")

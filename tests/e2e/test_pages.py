@@ -95,6 +95,10 @@ def test_every_page_for_a_visitor(browser, live_server, settings, alice):
     check.visit("sign-up", reverse("account_signup"))
     check.visit("password-reset", reverse("account_reset_password"))
     check.visit("password-reset-sent", reverse("account_reset_password_done"))
+    bad_key = reverse("account_reset_password_from_key", kwargs={"uidb36": "x", "key": "y"})
+    check.visit("password-reset-link-used", bad_key)
+    check.visit("password-reset-done", reverse("account_reset_password_from_key_done"))
+    check.visit("check-your-e-mail", reverse("account_email_verification_sent"))
     _, secrets = pairing_invitation_create(parent=alice)
     check.visit("qr-link-signed-out", f"/pair/{secrets.token}")
     assert "Alice wants to link with your account" in check.page.content()
@@ -142,12 +146,31 @@ def test_every_page_for_a_guardian(browser, live_server, settings, alice, tom):
     check.visit("pairing-invitation", reverse("pairing_invitation", args=[invitation.pk]))
     check.visit("request", reverse("time_request_detail", args=[time_request.pk]))
     check.visit("notifications", reverse("notification_centre"))
+    # e-mail switches save in place (htmx) and say so
+    page.get_by_role("switch", name="Time almost up").check()
+    page.get_by_role("button", name="Save e-mail choices").click()
+    page.locator("#email-preferences .form-outcome", has_text="Saved.").wait_for()
+    check.check("notifications-saved")
+    # a rule saved in place says Saved in its card; extra time answers in its panel
+    check.visit("teen-screen-time-again", reverse("teen_screen_time", args=[tom.pk]))
+    page.locator("#limits-card").get_by_label("1 h 30 min", exact=True).check()
+    page.get_by_role("button", name="Set every day").click()
+    page.locator("#limits-card .form-outcome", has_text="Saved.").wait_for()
+    check.check("teen-screen-time-saved")
+    check.visit("teen-today-again", reverse("teen_detail", args=[tom.pk]))
+    page.get_by_role("button", name="+15 min").click()
+    page.locator(f"#time-requests-{tom.pk} .form-outcome", has_text="15 minutes more").wait_for()
+    assert (
+        "1 h 45 min left" in page.locator("#teen-status").inner_text()
+    )  # 1 h 30 + 15, out of band
+    check.check("teen-extra-time-given")
     check.visit("profile", reverse("profile"))
     check.visit("email", reverse("account_email"))
     check.visit("password", reverse("account_change_password"))
     check.visit("two-step", reverse("mfa_index"))
     check.visit("two-step-setup", reverse("mfa_activate_totp"))  # may ask for the password
-    if page.get_by_role("heading", name="Confirm Access").is_visible():
+    if page.get_by_role("heading", name="Confirm it's you").is_visible():
+        check.check("confirm-its-you")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Confirm").click()
         page.wait_for_load_state()
@@ -156,6 +179,14 @@ def test_every_page_for_a_guardian(browser, live_server, settings, alice, tom):
     check.visit("sessions", reverse("usersessions_list"))
     check.visit("your-data", reverse("data_rights"))
     check.visit("delete-account", reverse("data_delete"))
+    check.visit("confirm-its-you-direct", reverse("account_reauthenticate"))
+    check.visit("sign-out", reverse("account_logout"))
+    # unlinking: the dashboard says so where the teen's card was
+    check.visit("teen-unlink-again", reverse("guardian_unlink", args=[tom.pk]))
+    page.get_by_role("button", name="Unlink from Tom").click()
+    page.wait_for_url("**/dashboard/")
+    assert page.locator("#unlinked-outcome").is_visible()
+    check.check("dashboard-after-unlink")
     assert link.pk
     context.close()
     check.assert_clean()
@@ -178,7 +209,14 @@ def test_every_page_for_a_teen(browser, live_server, settings, alice, tom, uma):
     _sign_in(page, live_server.url, tom)
     check = PageCheck(page, live_server.url, "teen")
     check.visit("my-page", reverse("teen_home"))
+    check.visit("my-rules", reverse("my_rules"))
+    check.visit("my-guardians", reverse("my_guardians"))
     check.visit("my-history", reverse("my_history"))
+    # the tabs swap in place with htmx: the address and the current tab follow
+    page.get_by_role("link", name="My rules").click()
+    page.wait_for_url("**/me/rules/")
+    assert page.get_by_role("heading", name="My screen time rules").is_visible()
+    assert page.locator('nav.tabs a[aria-current="page"]').inner_text() == "My rules"
     check.visit("more-time", reverse("teen_time_request"))
     check.visit("request", reverse("time_request_detail", args=[time_request.pk]))
     check.visit("devices", reverse("my_devices"))
@@ -197,6 +235,8 @@ def test_every_page_for_a_teen(browser, live_server, settings, alice, tom, uma):
     _sign_in(page, live_server.url, uma)
     unlinked = PageCheck(page, live_server.url, "teen-unlinked")
     unlinked.visit("my-page", reverse("teen_home"))
+    unlinked.visit("my-rules", reverse("my_rules"))
+    unlinked.visit("my-guardians", reverse("my_guardians"))
     unlinked.visit("pair-enter", reverse("pair_enter_code"))
     page.get_by_label("Pairing code").fill(secrets.code)
     page.get_by_role("button", name="Continue").click()

@@ -37,6 +37,7 @@ def test_it_links_a_parent_and_a_teen_by_code(browser, live_server, alice, uma, 
     shot(teen, "teen-confirm")
     teen.get_by_role("button", name="Accept").click()
     expect(teen.get_by_text("You are now linked with Alice.")).to_be_visible()
+    teen.get_by_role("link", name="My guardians").click()
     expect(teen.get_by_role("heading", name="Alice")).to_be_visible()
     shot(teen, "teen-linked")
 

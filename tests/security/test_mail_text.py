@@ -13,11 +13,21 @@ from django.test import Client
 from django.urls import reverse
 
 from controls.models import NotificationKind
+from controls.notifications import delivery
 
 NAME = 'Robin O\'Neil & "Co" <x>'
 ESCAPED = "Robin O&#x27;Neil &amp; &quot;Co&quot; &lt;x&gt;"
 ENTITIES = ("&#", "&amp;", "&lt;", "&gt;", "&quot;")
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday
+
+
+@pytest.fixture(autouse=True)
+def _every_kind_e_mailed():
+    """These tests are about how e-mails are sent, not which kinds are on by default (some are
+    in-app only unless chosen: tests/controls/notifications/test_digest.py)."""
+    with pytest.MonkeyPatch.context() as patch:  # not the test's own (it calls undo())
+        patch.setattr(delivery, "EMAIL_OFF_BY_DEFAULT", frozenset())
+        yield
 
 
 def html_part(message) -> str | None:

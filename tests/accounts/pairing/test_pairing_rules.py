@@ -184,7 +184,7 @@ def test_the_dashboard_offers_link_a_teen_and_lists_links(alice_client, alice, t
 
 
 def test_the_teens_page_says_what_each_guardian_can_see(tom_client, tom):
-    html = tom_client.get(reverse("teen_home")).content.decode()
+    html = tom_client.get(reverse("my_guardians")).content.decode()
     assert "My guardians" in html
     assert "What Alice can see and manage" in html
     assert "Set daily screen-time limits" in html

@@ -100,7 +100,7 @@ def test_only_an_existing_guardian_can_approve(client, gus_pending, gus, bob, to
 
 def test_the_teen_sees_and_can_cancel_a_link_waiting_for_approval(client, gus_pending, gus, tom):
     client.force_login(tom)
-    page = client.get(reverse("teen_home")).content.decode()
+    page = client.get(reverse("my_guardians")).content.decode()
     assert "Waiting for approval" in page and "Gus" in page
     client.post(reverse("teen_unlink", args=[gus_pending.pk]))
     gus_pending.refresh_from_db()
@@ -209,7 +209,7 @@ def approval_on(tom):
 def test_with_approval_on_the_teens_unlink_becomes_a_request(client, approval_on, alice, tom):
     alice_link = GuardianLink.objects.get(parent=alice, teen=tom)
     client.force_login(tom)
-    assert "Ask to unlink" in client.get(reverse("teen_home")).content.decode()
+    assert "Ask to unlink" in client.get(reverse("my_guardians")).content.decode()
     client.post(reverse("teen_unlink", args=[alice_link.pk]))
     client.post(reverse("teen_unlink", args=[alice_link.pk]))  # twice: still one request
     alice_link.refresh_from_db()
@@ -217,7 +217,7 @@ def test_with_approval_on_the_teens_unlink_becomes_a_request(client, approval_on
     request = UnlinkRequest.objects.get(link=alice_link)
     assert request.status == UnlinkRequestStatus.PENDING
     assert _kinds(alice) == [NotificationKind.UNLINK_REQUESTED]
-    assert "Waiting for a guardian" in client.get(reverse("teen_home")).content.decode()
+    assert "Waiting for a guardian" in client.get(reverse("my_guardians")).content.decode()
 
 
 def test_a_guardian_approves_the_teens_unlink_request(client, approval_on, alice, tom):

@@ -134,12 +134,13 @@ def test_notifications_list_count_and_mark_read(alice_client, tom, alice):
 def test_notification_preferences_round_trip(alice_client, alice):
     response = alice_client.put(
         "/api/v1/notifications/preferences",
-        {"email": {"warning": False}},
+        {"email": {"warning": True}},
         content_type=JSON,
     )
     assert response.status_code == 200
     prefs = response.json()["email"]
-    assert prefs["warning"] is False and prefs["limit_reached"] is True
+    # warnings turned on; the limit stays off (in-the-moment kinds are in-app by default)
+    assert prefs["warning"] is True and prefs["limit_reached"] is False
     bad = alice_client.put(
         "/api/v1/notifications/preferences", {"email": {"nope": True}}, content_type=JSON
     )

@@ -29,6 +29,7 @@ from controls.models import (
     NotificationKind,
     TeenDay,
 )
+from controls.notifications.selectors import email_preferences_set
 from familypairing.celery import app as celery_app
 from tests.device_support import event, post_usage, register
 from tests.factories import TeenFactory, UserFactory, link
@@ -158,6 +159,8 @@ def test_reports_crossing_thresholds_enqueue_the_task_after_commit(
     client, tom, alice, eager, django_capture_on_commit_callbacks
 ):
     _, token = register(tom)
+    # warnings and the limit are in-app only by default; alice chose e-mail for them
+    email_preferences_set(user=alice, wanted={WARNING, LIMIT})
     start = NOW - timedelta(minutes=61)
     reports = [
         [event(start, 2700)],  # 45 min used: 15 left
@@ -462,6 +465,8 @@ def test_every_task_keeps_the_name_queued_messages_and_beat_rows_carry():
         "controls.tasks.notifications_deliver_due",
         "controls.tasks.teen_day_enforce",
         "controls.tasks.usage_purge_old",
+        "controls.tasks.rule_change_digests_send",
+        "controls.tasks.day_limits_record",
     }
 
 

@@ -10,6 +10,8 @@ import time_machine
 from django.core import mail
 
 from controls.models import Notification, NotificationKind, NotificationPreference
+from controls.notifications.delivery import EMAIL_OFF_BY_DEFAULT
+from controls.notifications.selectors import GUARDIAN_KINDS
 from controls.notifications.services import notify
 from controls.tasks import notifications_deliver_due, time_requests_lapse
 from controls.time_requests.grants import day_grant_create
@@ -113,7 +115,10 @@ def test_it_saves_e_mail_preferences_per_kind(alice_client, alice, tom):
     wanted = [k.value for k in K if k not in (K.WARNING, K.WEEKLY_REPORT)]
     alice_client.post("/notifications/preferences/", {"email": wanted})
     prefs = dict(NotificationPreference.objects.filter(user=alice).values_list("kind", "email"))
-    assert prefs == {K.WARNING.value: False, K.WEEKLY_REPORT.value: False}
+    # only choices that differ from the defaults are stored (warnings are off by default)
+    turned_on = {k.value: True for k in EMAIL_OFF_BY_DEFAULT if k in GUARDIAN_KINDS}
+    del turned_on[K.WARNING.value]
+    assert prefs == {K.WEEKLY_REPORT.value: False, **turned_on}
 
     mail.outbox.clear()
     _note(alice, kind=K.WARNING, teen=tom)

@@ -216,6 +216,6 @@ def test_the_teen_can_see_the_keyword_list_and_sites(alice, tom, tom_client):
     services.browsing_update(
         actor=alice, teen=tom, changes={"keyword_filters": ["gore"], "domains": ["bücher.de"]}
     )
-    page = tom_client.get("/me/").content.decode()
+    page = tom_client.get("/me/rules/").content.decode()
     assert "gore" in page
     assert "bücher.de" in page

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 import time_machine
 from django.template import Context, Template
 
-from accounts.models import Device
-from controls.models import DailyUsage, DayGrant, TeenDay
-from controls.usage.charts import Bar, DayColumn, bar_chart, days_chart, usage_charts_for_teen
+from accounts.models import Device, GuardianLink, User
+from controls.models import DailyUsage, DayGrant, DayLimit, TeenDay
+from controls.rules import services
+from controls.rules.day_limits import day_limits_record_current
+from controls.usage.charts import (
+    MIN_BAR,
+    Bar,
+    DayColumn,
+    bar_chart,
+    days_chart,
+    usage_charts_for_teen,
+)
 
 NOW = datetime(2025, 6, 11, 14, 0, tzinfo=UTC)  # Wednesday 15:00 in London
 TODAY = date(2025, 6, 11)
@@ -32,6 +42,23 @@ def _device(teen, name):
     return Device.objects.create(
         teen=teen, name=name, token_prefix=name[:4], token_hash=f"hash-{name}"
     )
+
+
+def _age(teen, days: int) -> None:
+    """The teen's account and pairing made `days` ago, with each past day's limit recorded."""
+    User.objects.filter(pk=teen.pk).update(date_joined=NOW - timedelta(days=days))
+    GuardianLink.objects.filter(teen=teen).update(created_at=NOW - timedelta(days=days))
+    teen.refresh_from_db()
+    DayLimit.objects.bulk_create(
+        DayLimit(teen=teen, local_date=TODAY - timedelta(days=n), limit_minutes=60)
+        for n in range(1, days + 1)
+    )
+
+
+@pytest.fixture
+def tom(tom):
+    _age(tom, 60)
+    return tom
 
 
 @pytest.fixture
@@ -164,5 +191,93 @@ def test_the_template_offers_each_chart_as_a_table(usage, rf):
 
 def test_the_charts_run_a_fixed_number_of_queries(usage, django_assert_num_queries):
     usage_charts_for_teen(teen=usage)
-    with django_assert_num_queries(6):  # (the family's app names since issue 13)
+    # 5, the family's app names (issue 13), the recorded day limits, their grants and the first
+    # pairing (issue 17).
+    with django_assert_num_queries(9):
         usage_charts_for_teen(teen=usage)
+
+
+# --- issue 17: honest charts ---------------------------------------------------------------------
+
+
+def test_a_past_day_is_drawn_against_its_own_recorded_limit_not_todays_rules(tom, alice):
+    DayLimit.objects.filter(teen=tom, local_date=TODAY - timedelta(days=1)).update(
+        limit_minutes=120
+    )
+    services.screen_time_update(actor=alice, teen=tom, changes={"every_day": 10})
+    week = usage_charts_for_teen(teen=tom)["week"]
+    assert week.rows[-1] == ("Wed 11 Jun", "0 min", "10 min")  # today: the rules in force
+    assert week.rows[-2] == ("Tue 10 Jun", "0 min", "2 h")  # yesterday: its record
+    assert week.rows[-3] == ("Mon 9 Jun", "0 min", "1 h")  # not today's 10 minutes
+
+
+def test_a_day_without_a_record_says_so_and_draws_no_limit(tom):
+    DayLimit.objects.filter(teen=tom, local_date=TODAY - timedelta(days=2)).delete()
+    week = usage_charts_for_teen(teen=tom)["week"]
+    assert week.rows[-3] == ("Mon 9 Jun", "0 min", "not recorded")
+    assert len(re.findall(r'stroke-width="2.5"', str(week.svg))) == 6  # limit ticks: 7 days - 1
+
+
+def test_no_day_before_the_account_existed(tom):
+    User.objects.filter(pk=tom.pk).update(date_joined=NOW - timedelta(days=2))
+    tom.refresh_from_db()
+    charts = usage_charts_for_teen(teen=tom)
+    assert [row[0] for row in charts["week"].rows] == ["Mon 9 Jun", "Tue 10 Jun", "Wed 11 Jun"]
+    assert len(charts["month"].rows) == 3
+    assert charts["month"].description.startswith("3 days")
+
+
+def test_no_day_before_the_first_pairing(tom):
+    GuardianLink.objects.filter(teen=tom).update(created_at=NOW - timedelta(days=1))
+    rows = usage_charts_for_teen(teen=tom)["month"].rows
+    assert [row[0] for row in rows] == ["Tue 10 Jun", "Wed 11 Jun"]
+
+
+def test_a_small_value_keeps_a_visible_bar_and_its_exact_value(tom):
+    TeenDay.objects.create(teen=tom, local_date=TODAY - timedelta(days=1), counted_seconds=12 * 60)
+    TeenDay.objects.create(teen=tom, local_date=TODAY, counted_seconds=2 * 3600)
+    week = usage_charts_for_teen(teen=tom)["week"]
+    root = _svg(week)
+    ns = "{http://www.w3.org/2000/svg}"
+    rects = {r.find(f"{ns}title").text: float(r.get("height")) for r in root.iter(f"{ns}rect")}
+    assert rects["Tue 10 Jun: 12 min"] >= MIN_BAR
+    assert rects["Wed 11 Jun: 2 h"] == pytest.approx(150.0)
+    labels = [t.text for t in root.iter(f"{ns}text")]
+    assert "12 min" in labels and "2 h" in labels
+    assert rects["Mon 9 Jun: 0 min"] == 0  # nothing used: no bar at all
+    # a 2-minute day on a 30-day chart still shows a bar, with the value in its tooltip
+    TeenDay.objects.create(teen=tom, local_date=TODAY - timedelta(days=20), counted_seconds=120)
+    month = _svg(usage_charts_for_teen(teen=tom)["month"])
+    heights = {r.find(f"{ns}title").text: float(r.get("height")) for r in month.iter(f"{ns}rect")}
+    assert heights["Thu 22 May: 2 min"] >= MIN_BAR
+
+
+def test_the_svg_scales_with_its_container(tom):
+    for chart in usage_charts_for_teen(teen=tom).values():
+        root = _svg(chart)
+        assert re.fullmatch(r"0 0 360 \d+", root.get("viewBox"))
+        assert root.get("width") is None and root.get("height") is None  # CSS: width 100%
+    css = (Path(__file__).resolve().parents[3] / "static/css/app.css").read_text()
+    assert ".chart { width: 100%;" in css and "height: auto" in css
+
+
+def test_the_legend_is_page_text_not_tiny_svg_text(usage, rf):
+    html = Template("{% load request_tags %}{% usage_charts teen %}").render(
+        Context({"user": usage, "teen": usage, "request": rf.get("/me/")})
+    )
+    assert html.count('<ul class="chart-legend"') == 2  # the 7- and 30-day charts
+    assert "Daily limit that day" in html and "Over the limit" in html
+    assert 'font-size="11"' not in html  # no SVG text under 12 units
+
+
+def test_a_rule_change_records_todays_limit_and_the_periodic_job_fills_other_days(tom, alice, uma):
+    services.screen_time_update(actor=alice, teen=tom, changes={"limit_wed": 25})
+    assert DayLimit.objects.get(teen=tom, local_date=TODAY).limit_minutes == 25
+    services.screen_time_update(actor=alice, teen=tom, changes={"limit_wed": 35})
+    assert DayLimit.objects.get(teen=tom, local_date=TODAY).limit_minutes == 35  # latest wins
+    assert day_limits_record_current() == 0  # today's row is kept
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        assert day_limits_record_current() == 1  # Thursday, for Tom only (Uma has no guardian)
+        assert day_limits_record_current() == 0
+    assert DayLimit.objects.get(teen=tom, local_date=TODAY + timedelta(days=1)).limit_minutes == 60
+    assert not DayLimit.objects.filter(teen=uma).exists()

@@ -7,8 +7,9 @@
 // the policy and its ETag, the open time segment, and the usage events not yet booked.
 
 import { appForUrl, alwaysAllowedSites } from "./lib/domain.js";
-import { GRANT_TYPE, pollOutcome } from "./lib/enrolment.js";
 import { buildRules, pageBlockReason } from "./lib/rules.js";
+import { linkPoll, linkStart } from "./linking.js";
+import { api, config, get, json, locked, set, sleep } from "./server.js";
 import {
   badge,
   effectiveState,
@@ -27,66 +28,8 @@ import {
 const CLIENT_VERSION = chrome.runtime.getManifest().version;
 const BLOCK_PAGE = chrome.runtime.getURL("block.html");
 const IDLE_SECONDS = 60;
-const DEFAULTS = { reportSeconds: 60, pollWait: 25, heartbeatSeconds: 300 };
 // Long polls answer within `wait`; a request still open this long after is given up.
 const POLL_MARGIN_MS = 10_000;
-
-// --- storage and one-at-a-time updates ----------------------------------------------------------
-
-const get = (keys) => chrome.storage.local.get(keys);
-const set = (values) => chrome.storage.local.set(values);
-
-let chain = Promise.resolve();
-/** Run `fn` after every update queued before it: the state in storage has one writer at a time. */
-function locked(fn) {
-  const run = chain.then(fn, fn);
-  chain = run.catch(() => {});
-  return run;
-}
-
-async function config() {
-  const { config: stored } = await get("config");
-  return { ...DEFAULTS, ...(stored ?? {}) };
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// --- the server ---------------------------------------------------------------------------------
-
-async function api(path, { method = "GET", body, headers = {}, timeoutMs = 20_000 } = {}) {
-  const { server, token } = await get(["server", "token"]);
-  if (!server) throw new Error("no server");
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const allHeaders = { Accept: "application/json", ...headers };
-  if (token) allHeaders.Authorization = `Bearer ${token}`;
-  if (body !== undefined) allHeaders["Content-Type"] = "application/json";
-  try {
-    const response = await fetch(`${server}${path}`, {
-      method,
-      headers: allHeaders,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: controller.signal,
-      cache: "no-store",
-      credentials: "omit",
-    });
-    await set({ online: true, lastContact: Date.now() });
-    return response;
-  } catch (error) {
-    await set({ online: false });
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function json(response) {
-  try {
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
 
 /** The token stopped working (the device was removed on the site): back to not linked. */
 async function forgetLink(why) {
@@ -416,81 +359,10 @@ async function heartbeat() {
   }
 }
 
-// --- linking (RFC 8628) -------------------------------------------------------------------------
-
-let linking = false;
-async function linkStart(server) {
-  await set({ server, token: null, policy: null, etag: null, enrolment: null, linkError: null });
-  const response = await api("/api/v1/device/enrolment", {
-    method: "POST",
-    body: { platform: "browser", suggested_name: suggestedName() },
-  });
-  const body = await json(response);
-  if (response.status !== 200 || !body?.device_code) {
-    const detail = body?.detail || JSON.stringify(body ?? {});
-    await set({ linkError: `The server refused to start linking (${response.status}): ${detail}` });
-    return;
-  }
-  await set({
-    enrolment: { ...body, expiresAt: Date.now() + body.expires_in * 1000 },
-  });
-  void linkPoll();
-}
-
-function suggestedName() {
-  const brand = navigator.userAgentData?.brands?.find((b) => !/Not|Chromium/.test(b.brand));
-  const platform = navigator.userAgentData?.platform || "computer";
-  return `${brand?.brand ?? "Chromium"} on ${platform}`.slice(0, 80);
-}
-
-async function linkPoll() {
-  if (linking) return;
-  linking = true;
-  try {
-    for (;;) {
-      const { enrolment } = await get("enrolment");
-      if (!enrolment) return;
-      if (Date.now() > enrolment.expiresAt) {
-        await set({ enrolment: null, linkError: "The code expired before it was approved." });
-        return;
-      }
-      await sleep(enrolment.interval * 1000);
-      let status = 0;
-      let body = null;
-      try {
-        const response = await api("/api/v1/device/enrolment/token", {
-          method: "POST",
-          body: { grant_type: GRANT_TYPE, device_code: enrolment.device_code },
-        });
-        status = response.status;
-        body = await json(response);
-      } catch {
-        status = 0;
-      }
-      const outcome = pollOutcome(status, body, enrolment.interval);
-      if (outcome.done) {
-        await set({
-          token: outcome.token,
-          device: outcome.device,
-          removedUrl: outcome.removedUrl,
-          enrolment: null,
-          linkState: "linked",
-          etag: null,
-        });
-        if (outcome.removedUrl) chrome.runtime.setUninstallURL(outcome.removedUrl);
-        await heartbeat();
-        void pollLoop();
-        return;
-      }
-      if (outcome.failed) {
-        await set({ enrolment: null, linkError: outcome.failed });
-        return;
-      }
-      await set({ enrolment: { ...enrolment, interval: outcome.wait } });
-    }
-  } finally {
-    linking = false;
-  }
+/** Linked: say how this browser is installed, then hold the change channel. */
+async function whenLinked() {
+  await heartbeat();
+  void pollLoop();
 }
 
 // --- asking for more time -----------------------------------------------------------------------
@@ -543,7 +415,7 @@ chrome.storage.onChanged.addListener((changes, area) => {
 });
 chrome.runtime.onMessage.addListener((message, _sender, reply) => {
   const handlers = {
-    link: () => linkStart(message.server).then(() => ({ ok: true })),
+    link: () => linkStart(message.server, whenLinked).then(() => ({ ok: true })),
     ask: () => askForTime(message.minutes, message.reason),
     refresh: () => tick().then(() => ({ ok: true })),
   };
@@ -570,6 +442,6 @@ void (async () => {
   await enforce();
   void track();
   void pollLoop();
-  if (enrolment) void linkPoll();
+  if (enrolment) void linkPoll(whenLinked);
 })();
 

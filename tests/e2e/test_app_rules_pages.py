@@ -67,7 +67,7 @@ def test_the_per_app_pages(browser, live_server, settings, alice, tom):
     page = context.new_page()
     _sign_in(page, live_server.url, tom)
     teen = PageCheck(page, live_server.url, "teen")
-    teen.visit("my-page-app-rules", reverse("teen_home"))
+    teen.visit("my-page-app-rules", reverse("my_rules"))
     for words in (
         "Video locked by Alice until unlocked",
         "TikTok: blocked",

@@ -196,9 +196,10 @@ def test_through_the_pages(alice_client, client, tom):
     rules = rules_by_name(policy)
     assert rules["Games"]["limit_seconds"] == 3600 and rules["TikTok"]["reason"] == "blocked"
 
-    # The teen reads every rule in plain words, and who locked until when.
+    # The teen reads who locked until when on Today, and every rule in plain words on My rules.
     client.force_login(tom)
-    mine = client.get("/me/").content.decode()
+    assert "All devices locked by Alice until 18:30" in client.get("/me/").content.decode()
+    mine = client.get("/me/rules/").content.decode()
     for words in (
         "All devices locked by Alice until 18:30",
         "Games: 1 h on Mon–Fri",

@@ -453,6 +453,7 @@ def test_every_task_keeps_the_name_queued_messages_and_beat_rows_carry():
     celery_app.loader.import_default_modules()
     registered = {name for name in celery_app.tasks if name.startswith(("accounts.", "controls."))}
     assert registered == {
+        "accounts.tasks.device_enrolments_prune",
         "accounts.tasks.guardian_links_end_at_18",
         "accounts.tasks.pairing_invitations_expire",
         "accounts.tasks.time_zone_changes_apply_due",

@@ -21,13 +21,12 @@ from controls.models import NotificationKind
 from controls.notifications.selectors import (
     InboxFilters,
     email_preferences_for_user,
-    email_preferences_set,
     kinds_for_user,
     notification_unread_count,
     notifications_filtered,
     time_request_id_from,
 )
-from controls.notifications.services import notification_mark_read
+from controls.notifications.services import email_preferences_set, notification_mark_read
 from familypairing.api import ErrorSerializer
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -116,19 +115,3 @@ def email_preferences_for_user(*, user) -> list[tuple[NotificationKind, bool]]:
     return [
         (kind, stored.get(kind.value, email_default(kind.value))) for kind in kinds_for_user(user)
     ]
-
-
-def email_preferences_set(*, user, wanted: set[str]) -> list[str]:
-    """Save e-mail on/off for every kind the user can receive (`wanted` are the ones on);
-    returns the kinds whose setting changed."""
-    changed = []
-    current = dict(email_preferences_for_user(user=user))
-    with transaction.atomic():
-        for kind, was_on in current.items():
-            now_on = kind.value in wanted
-            if now_on != was_on:
-                NotificationPreference.objects.update_or_create(
-                    user=user, kind=kind.value, defaults={"email": now_on}
-                )
-                changed.append(kind.value)
-    return changed

@@ -11,8 +11,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from controls.models import Notification, NotificationKind
+from controls.models import Notification, NotificationKind, NotificationPreference
 from controls.notifications.delivery import mute_window_end
+from controls.notifications.selectors import email_preferences_for_user
 from controls.notifications.tasks import notification_send_email
 from familypairing.enqueue import enqueue_on_commit
 
@@ -67,3 +68,19 @@ def notification_mark_read(*, user, notification_ids: list[int] | None = None) -
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)
     return qs.update(read_at=timezone.now())
+
+
+def email_preferences_set(*, user, wanted: set[str]) -> list[str]:
+    """Save e-mail on/off for every kind the user can receive (`wanted` are the ones on);
+    returns the kinds whose setting changed."""
+    changed = []
+    current = dict(email_preferences_for_user(user=user))
+    with transaction.atomic():
+        for kind, was_on in current.items():
+            now_on = kind.value in wanted
+            if now_on != was_on:
+                NotificationPreference.objects.update_or_create(
+                    user=user, kind=kind.value, defaults={"email": now_on}
+                )
+                changed.append(kind.value)
+    return changed

@@ -26,14 +26,13 @@ from controls.models import Notification
 from controls.notifications.selectors import (
     InboxFilters,
     email_preferences_for_user,
-    email_preferences_set,
     kinds_for_user,
     notification_unread_count,
     notifications_filtered,
     open_time_requests_for,
     time_request_id_from,
 )
-from controls.notifications.services import notification_mark_read
+from controls.notifications.services import email_preferences_set, notification_mark_read
 from controls.rules.describe import policy_summary
 from controls.time_requests.email_actions import (
     EmailActionRefused,

@@ -21,6 +21,7 @@ from django.db import connections
 
 from controls.enforcement.tasks import teen_day_enforce
 from controls.models import WEEKDAY_FIELDS, Notification, NotificationKind
+from controls.notifications.services import email_preferences_set
 from familypairing.celery import app
 from tests.device_support import event, post_usage, register
 from tests.factories import TeenFactory, UserFactory, link
@@ -81,6 +82,10 @@ def test_a_real_worker_tells_each_threshold_once_per_person(alice):
     rules.mute_start = rules.mute_end = None
     rules.save()
     people = (teen, alice, gwen)
+    for person in people:  # (warnings and the limit are in-app only unless chosen)
+        email_preferences_set(
+            user=person, wanted={NotificationKind.WARNING, NotificationKind.LIMIT_REACHED}
+        )
     _, token = register(teen)
     from django.test import Client
 

@@ -29,7 +29,7 @@ from controls.models import (
     NotificationKind,
     TeenDay,
 )
-from controls.notifications.selectors import email_preferences_set
+from controls.notifications.services import email_preferences_set
 from familypairing.celery import app as celery_app
 from tests.device_support import event, post_usage, register
 from tests.factories import TeenFactory, UserFactory, link

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from controls.models import NotificationKind
-from controls.notifications.selectors import email_preferences_set
+from controls.notifications.services import email_preferences_set
 from controls.rules import downtime, services
 
 

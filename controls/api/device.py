@@ -183,7 +183,9 @@ class DevicePolicyView(DeviceAPIView):
         "poll): it is answered at once if the policy differs from your ETag, else as soon as "
         "it changes (a grant, a rule change, a lock, the limit reached, a downtime starting, "
         "an answer to a time request), else with 304 when the wait ends. Ask again at once "
-        "after each answer; after a 503, after its Retry-After.",
+        "after each answer; after a 503, after its Retry-After.\n\n"
+        "**Clock**: every answer carries the HTTP `Date` header (the server's clock, to the "
+        "second); `POST /api/v1/device/heartbeat` answers `server_time` and the skew it measured.",
         parameters=[
             WAIT_QUERY,
             IF_NONE_MATCH,

@@ -17,7 +17,7 @@ from controls.effective.inputs import (
     policy_inputs_load,
     used_seconds_on,
 )
-from controls.models import DayGrant, DowntimeWindow, TeenDay
+from controls.models import DayGrant, DayLimit, DowntimeWindow, TeenDay
 from controls.policy import EffectivePolicy, TodayGrants
 from controls.rules.selectors import rules_ensure_for_teen, rules_of
 
@@ -103,19 +103,34 @@ def teen_day_of(*, teen, local_date: date) -> LocalDay:
     return day_for_local_date(local_date=local_date, tz=teen.tz, day_start=day_start)
 
 
-def day_limits_for_teen(*, teen, rules, days: list[date]) -> dict[date, int | None]:
-    """The limit of each of `days` in seconds with that day's grants (None: no limit), in one
-    query, for charts and reports."""
+def day_limits_as_recorded(
+    *, teen, rules, days: list[date], today: date
+) -> dict[date, tuple[int | None, bool]]:
+    """(limit in seconds with that day's grants or None for no limit, whether it is known) of
+    each of `days`: today and later by the rules in force; a past day by the limit recorded for
+    it (`DayLimit`), since today's rules say nothing of last week; a past day with no record is
+    (None, False). Two queries, for charts and reports."""
+    past = [day for day in days if day < today]
+    recorded = dict(
+        DayLimit.objects.filter(teen=teen, local_date__in=past).values_list(
+            "local_date", "limit_minutes"
+        )
+    )
     grants: dict[date, list] = defaultdict(list)
     for grant in DayGrant.objects.filter(teen=teen, local_date__in=days):
         grants[grant.local_date].append(grant)
-    limits = rules.daily_limits()
-    result: dict[date, int | None] = {}
+    weekday_limits = rules.daily_limits()
+    result: dict[date, tuple[int | None, bool]] = {}
     for day in days:
-        base = limits[day.weekday()]
-        todays = grants.get(day, [])
-        if base is None or any(g.no_limit for g in todays):
-            result[day] = None
+        if day >= today:
+            base = weekday_limits[day.weekday()]
+        elif day in recorded:
+            base = recorded[day]
         else:
-            result[day] = (base + sum(g.bonus_minutes for g in todays)) * 60
+            result[day] = (None, False)
+            continue
+        if base is None or any(g.no_limit for g in grants[day]):
+            result[day] = (None, True)
+        else:
+            result[day] = ((base + sum(g.bonus_minutes for g in grants[day])) * 60, True)
     return result

@@ -27,8 +27,8 @@ from accounts.models import LinkStatus, User
 from accounts.selectors import teens_for_guardian
 from controls.app_rules.describe import app_display_name
 from controls.app_rules.selectors import labels_of
-from controls.days import day_for_local_date
-from controls.effective.selectors import day_limits_for_teen
+from controls.days import day_for_local_date, teen_day
+from controls.effective.selectors import day_limits_as_recorded
 from controls.models import (
     AuditEvent,
     DailyUsage,
@@ -97,6 +97,7 @@ class ReportDay:
     day: date
     seconds: int
     limit_seconds: int | None
+    recorded: bool = True  # False: no limit was recorded for that day
 
     @property
     def over(self) -> bool:
@@ -108,6 +109,8 @@ class ReportDay:
 
     @property
     def limit(self) -> str:
+        if not self.recorded:
+            return "not recorded"
         return "no limit" if self.limit_seconds is None else used_text(self.limit_seconds)
 
 
@@ -151,8 +154,10 @@ def teen_week(*, teen: User, week_start: date) -> TeenWeek:
             "local_date", "counted_seconds"
         )
     )
-    limits = day_limits_for_teen(teen=teen, rules=rules, days=days)
-    report_days = [ReportDay(d, totals.get(d, 0), limits[d]) for d in days]
+    # Each day against the limit that applied on it (recorded), not against today's rules.
+    today = teen_day(now=timezone.now(), tz=teen.tz, day_start=rules.day_start).local_date
+    limits = day_limits_as_recorded(teen=teen, rules=rules, days=days, today=today)
+    report_days = [ReportDay(d, totals.get(d, 0), *limits[d]) for d in days]
     longest = max([d.seconds for d in report_days] + [d.limit_seconds or 0 for d in report_days])
     widths = [round(100 * d.seconds / longest) if longest else 0 for d in report_days]
 

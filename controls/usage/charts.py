@@ -26,8 +26,8 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.models import GuardianLink
 from controls.app_rules.describe import app_display_name
 from controls.app_rules.selectors import labels_of
-from controls.effective.selectors import day_limits_for_teen, teen_today
-from controls.models import DailyUsage, DayGrant, DayLimit, TeenDay
+from controls.effective.selectors import day_limits_as_recorded, teen_today
+from controls.models import DailyUsage, TeenDay
 from controls.rules.selectors import rules_ensure_for_teen
 from controls.wording import used_text
 
@@ -245,29 +245,11 @@ def _first_day(teen, today: date) -> date:
 
 def _day_columns(*, teen, rules, days: list[date], today: date, totals) -> list[DayColumn]:
     """Today against the rules in force; each past day against its recorded limit plus that
-    day's grants."""
-    recorded = dict(
-        DayLimit.objects.filter(teen=teen, local_date__in=days[:-1]).values_list(
-            "local_date", "limit_minutes"
-        )
-    )
-    grants: dict[date, list] = defaultdict(list)
-    for grant in DayGrant.objects.filter(teen=teen, local_date__in=days[:-1]):
-        grants[grant.local_date].append(grant)
-    columns = []
-    for day in days:
-        used = totals.get(day, 0)
-        if day == today:
-            limit = day_limits_for_teen(teen=teen, rules=rules, days=[day])[day]
-            columns.append(DayColumn(day, used, limit))
-        elif day not in recorded:
-            columns.append(DayColumn(day, used, None, recorded=False))
-        elif recorded[day] is None or any(g.no_limit for g in grants[day]):
-            columns.append(DayColumn(day, used, None))
-        else:
-            bonus = sum(g.bonus_minutes for g in grants[day])
-            columns.append(DayColumn(day, used, (recorded[day] + bonus) * 60))
-    return columns
+    day's grants ("not recorded" without one)."""
+    limits = day_limits_as_recorded(teen=teen, rules=rules, days=days, today=today)
+    return [
+        DayColumn(day, totals.get(day, 0), limits[day][0], recorded=limits[day][1]) for day in days
+    ]
 
 
 def usage_charts_for_teen(*, teen, now: datetime | None = None) -> dict[str, Chart]:

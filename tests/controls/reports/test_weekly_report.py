@@ -11,8 +11,10 @@ from django.core import mail
 
 from controls.audit import audit_record
 from controls.models import (
+    WEEKDAY_FIELDS,
     DailyUsage,
     DayGrant,
+    DayLimit,
     NotificationKind,
     NotificationPreference,
     TeenDay,
@@ -125,6 +127,8 @@ def toms_week(tom, alice):
     minutes = [45, 70, 60, 0, 30, 150, 90]  # Mon..Sun
     for offset, used in enumerate(minutes):
         day = WEEK + timedelta(days=offset)
+        # The limit of each day, as recorded that day (controls.rules.day_limits).
+        DayLimit.objects.create(teen=tom, local_date=day, limit_minutes=120 if offset >= 5 else 60)
         if used:
             TeenDay.objects.create(teen=tom, local_date=day, counted_seconds=used * 60)
     for app, used in [("YouTube", 200), ("Minecraft", 150), ("Spotify", 60), ("Maps", 5)]:
@@ -215,5 +219,21 @@ def test_day_start_keeps_each_day_in_its_row(tom, alice):
     tom.rules.day_start = time(4, 0)
     tom.rules.save()
     TeenDay.objects.create(teen=tom, local_date=WEEK + timedelta(days=6), counted_seconds=600)
+    DayLimit.objects.create(teen=tom, local_date=WEEK + timedelta(days=6), limit_minutes=60)
     weekly_report_send_once(guardian_id=alice.pk, week_start=WEEK)
     assert "Sun 15 Jun: 10 min of 1 h" in mail.outbox[0].body
+
+
+def test_each_day_is_reported_against_its_own_limit_not_todays_rules(toms_week, alice):
+    # Since that week the limits were cut to 10 minutes a day; last week stays as it was.
+    rules = toms_week.rules
+    for name in WEEKDAY_FIELDS:
+        setattr(rules, name, 10)
+    rules.save()
+    DayLimit.objects.filter(teen=toms_week, local_date=WEEK + timedelta(days=3)).delete()
+    weekly_report_send_once(guardian_id=alice.pk, week_start=WEEK)
+    text = mail.outbox[0].body
+    assert "Mon 9 Jun: 45 min of 1 h\n" in text
+    assert "Sat 14 Jun: 2 h 30 min of 2 h  (over)" in text
+    assert "Thu 12 Jun: 0 min (limit not recorded)\n" in text
+    assert "of 10 min" not in text

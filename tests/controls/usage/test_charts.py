@@ -191,9 +191,9 @@ def test_the_template_offers_each_chart_as_a_table(usage, rf):
 
 def test_the_charts_run_a_fixed_number_of_queries(usage, django_assert_num_queries):
     usage_charts_for_teen(teen=usage)
-    # 5, the family's app names (issue 13), the recorded day limits, their grants and the first
-    # pairing (issue 17).
-    with django_assert_num_queries(9):
+    # 5, the family's app names (issue 13), the recorded day limits with their grants (one query
+    # each, today's included) and the first pairing (issue 17).
+    with django_assert_num_queries(8):
         usage_charts_for_teen(teen=usage)
 
 

@@ -189,11 +189,11 @@ def _web_match(host: str) -> CatalogueApp | None:
     return None
 
 
-def app_identify(identifier: str, labels: Mapping[str, tuple[str, str]] | None = None) -> AppInfo:
-    """Name and category of a raw identifier (or of a key already normalised). `labels`: the
-    family's own names, key → (name, category), for identifiers the catalogue does not know."""
-    raw = (identifier or "").strip()
-    folded = raw.casefold()
+@functools.lru_cache(maxsize=4096)
+def _catalogue_match(folded: str) -> tuple[CatalogueApp | None, str]:
+    """The catalogue entry of a casefolded identifier and its key if unknown (a web host
+    reduced to its registrable domain). Memoised: the catalogue is data that never changes
+    while the process runs, and a usage report asks this once per event."""
     data = catalogue()
     app = data.by_key.get(folded) or data.by_id.get(folded)
     if app is None and folded.startswith(WEB_PREFIX):
@@ -201,6 +201,14 @@ def app_identify(identifier: str, labels: Mapping[str, tuple[str, str]] | None =
         app = _web_match(host)
         if app is None:
             folded = WEB_PREFIX + registrable_domain(host)
+    return app, folded
+
+
+def app_identify(identifier: str, labels: Mapping[str, tuple[str, str]] | None = None) -> AppInfo:
+    """Name and category of a raw identifier (or of a key already normalised). `labels`: the
+    family's own names, key → (name, category), for identifiers the catalogue does not know."""
+    raw = (identifier or "").strip()
+    app, folded = _catalogue_match(raw.casefold())
     if app is not None:
         return AppInfo(key=app.key, name=app.name, category=app.category, known=True, raw=raw)
     if labels and folded in labels:

@@ -38,26 +38,45 @@ def day_limit_record(*, teen, rules: TeenRules, now: datetime | None = None) -> 
     return row
 
 
+# Teens handled per statement: bounded memory and parameter lists, whatever the population.
+RECORD_BATCH = 2000
+
+
 def day_limits_record_current(*, now: datetime | None = None) -> int:
     """For every supervised teen, insert the row of the day they are in if it is missing (an
-    existing row, written by a change today, is kept). Returns how many rows were written."""
+    existing row, written by a change today, is kept). In batches of RECORD_BATCH teens, two
+    queries and one insert each. Returns how many rows were written."""
     now = now or timezone.now()
     teen_ids = GuardianLink.objects.filter(status=LinkStatus.ACTIVE).values("teen_id")
-    rows = [
-        DayLimit(
-            teen=rules.teen,
-            local_date=(today := _today(rules.teen, rules, now)),
-            limit_minutes=rules.daily_limits()[today.weekday()],
-            recorded_at=now,
+    supervised = (
+        TeenRules.objects.filter(teen_id__in=teen_ids).select_related("teen").order_by("teen_id")
+    )
+    written = 0
+    batch: list[DayLimit] = []
+    for rules in supervised.iterator(chunk_size=RECORD_BATCH):
+        today = _today(rules.teen, rules, now)
+        batch.append(
+            DayLimit(
+                teen=rules.teen,
+                local_date=today,
+                limit_minutes=rules.daily_limits()[today.weekday()],
+                recorded_at=now,
+            )
         )
-        for rules in TeenRules.objects.filter(teen_id__in=teen_ids).select_related("teen")
-    ]
-    existing = {
-        (teen_id, day)
-        for teen_id, day in DayLimit.objects.filter(
+        if len(batch) == RECORD_BATCH:
+            written += _insert_missing(batch)
+            batch = []
+    return written + _insert_missing(batch)
+
+
+def _insert_missing(rows: list[DayLimit]) -> int:
+    if not rows:
+        return 0
+    existing = set(
+        DayLimit.objects.filter(
             teen_id__in=[r.teen_id for r in rows], local_date__in={r.local_date for r in rows}
         ).values_list("teen_id", "local_date")
-    }
+    )
     new = [row for row in rows if (row.teen_id, row.local_date) not in existing]
     DayLimit.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)

@@ -13,7 +13,7 @@ from django.template import Context, Template
 
 from accounts.models import Device, GuardianLink, User
 from controls.models import DailyUsage, DayGrant, DayLimit, TeenDay
-from controls.rules import services
+from controls.rules import day_limits, services
 from controls.rules.day_limits import day_limits_record_current
 from controls.usage.charts import (
     MIN_BAR,
@@ -281,3 +281,13 @@ def test_a_rule_change_records_todays_limit_and_the_periodic_job_fills_other_day
         assert day_limits_record_current() == 0
     assert DayLimit.objects.get(teen=tom, local_date=TODAY + timedelta(days=1)).limit_minutes == 60
     assert not DayLimit.objects.filter(teen=uma).exists()
+
+
+def test_the_periodic_job_works_through_every_teen_in_bounded_batches(
+    tom, tina, alice, bob, monkeypatch
+):
+    monkeypatch.setattr(day_limits, "RECORD_BATCH", 1)  # a batch per teen
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        assert day_limits_record_current() == 2  # Tom and Tina, each in a batch of their own
+        assert day_limits_record_current() == 0
+    assert DayLimit.objects.filter(local_date=TODAY + timedelta(days=1)).count() == 2

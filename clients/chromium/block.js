@@ -53,6 +53,7 @@ async function render() {
   $("who").textContent = namesWords(names, "Supervised by") || "Family Pairing";
   $("why").textContent = whyWords(reason, {
     downtimeName: state.downtimeName,
+    lockBy: state.lockBy,
     keyword: still?.keyword ?? keywordOf(store.policy),
   });
   let site = "";

@@ -57,8 +57,10 @@ class AppRuleStateSerializer(serializers.Serializer):
     identifiers = serializers.ListField(
         child=serializers.CharField(),
         help_text="For an app rule, every identifier the app has (Android packages, iOS bundle "
-        "ids, `web:<domain>`; subdomains match); a category's apps are listed by "
-        "`GET /api/v1/catalogue?category=`. An app's own rule wins over its category's.",
+        "ids, `web:<domain>`; subdomains match). For a category rule, the `web:<domain>` of every "
+        "site in it (the catalogue's and the family's own), so that a browser can enforce it; "
+        "its apps on other platforms are listed by `GET /api/v1/catalogue?category=`. An app's "
+        "own rule wins over its category's.",
     )
 
 

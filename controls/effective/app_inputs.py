@@ -12,7 +12,7 @@ from datetime import date
 from django.db.models import Sum
 
 from controls.app_models import AppRule, AppRuleKind, FamilyAppLabel, Lock
-from controls.catalogue.lookup import app_identify, catalogue
+from controls.catalogue.lookup import WEB_PREFIX, app_identify, catalogue
 from controls.models import DailyUsage, DowntimeWindow
 from controls.policy_rules import AppRuleSpec, LockSpec, RuleKind
 
@@ -58,7 +58,25 @@ def rule_spec(rule: AppRule, labels: Labels) -> AppRuleSpec:
         entry = catalogue().by_key.get(rule.app)
         name, identifiers = info.name, (entry.identifiers if entry else (rule.app,))
     else:
-        name, identifiers = rule.get_category_display(), ()
+        # A browser enforces a category by its sites: the web identifiers of the catalogue's
+        # apps in it and of the family's own apps named into it.
+        name = rule.get_category_display()
+        identifiers = tuple(
+            sorted(
+                {
+                    identifier
+                    for app in catalogue().apps
+                    if app.category == rule.category
+                    for identifier in app.identifiers
+                    if identifier.startswith(WEB_PREFIX)
+                }
+                | {
+                    key
+                    for key, (_, category) in labels.items()
+                    if category == rule.category and key.startswith(WEB_PREFIX)
+                }
+            )
+        )
     return AppRuleSpec(
         rule_id=rule.pk,
         kind=RuleKind(rule.kind),

@@ -20,6 +20,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from accounts.devices.enrolment import device_enrolment_approve, device_enrolment_for_code
 from accounts.models import Device
+from controls.app_rules.locks import lock_end, lock_start
+from controls.app_rules.services import app_rule_set
 from controls.models import TimeRequest, UsageEvent
 from controls.rules.services import browsing_update, screen_time_update
 from controls.time_requests.services import time_request_deny
@@ -325,6 +327,32 @@ def test_a_blocked_site_allow_only_mode_and_a_keyword_are_enforced(
     youtube = [h for host, _, h in sites.server.seen if host == "www.youtube-nocookie.com"]
     restrict = [{k.lower(): v for k, v in h.items()}.get("youtube-restrict") for h in youtube]
     assert restrict and set(restrict) == {"Strict"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_now_and_a_blocked_app_reach_the_browser(browser_extension, relay, sites, alice, tom):
+    context, worker, extension_id = browser_extension
+    link(context, worker, extension_id, relay, tom).close()
+    blocked = block_page(extension_id)
+    page = context.new_page()
+    page.goto(sites.url("game.example"))
+    assert page.url.startswith(sites.url("game.example"))
+
+    # An app the family blocks (a site the catalogue does not know, by its web identifier).
+    unlocked(
+        app_rule_set, actor=alice, teen=tom, changes={"app": "web:game.example", "kind": "blocked"}
+    )
+    wait_for(page, blocked)
+    page.get_by_text("Your guardian blocked this app or site.").wait_for(timeout=5_000)
+    page.goto(sites.url("news.example"))
+    assert page.url.startswith(sites.url("news.example"))  # other sites stay open
+
+    # Lock now: every page closes, saying who locked; unlocking opens them again at once.
+    lock = unlocked(lock_start, actor=alice, teen=tom)
+    wait_for(page, blocked)
+    page.get_by_text("Alice locked your devices for now.").wait_for(timeout=5_000)
+    unlocked(lock_end, actor=alice, teen=tom, lock_id=lock.pk)
+    page.wait_for_url(lambda url: url.startswith(sites.url("news.example")), timeout=5_000)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,6 +18,7 @@ export const PRIORITY = {
   keyword: 300,
   blockedSite: 250,
   searchOff: 240,
+  appRule: 220,
   notAllowed: 200,
   allowOnly: 150,
   restricted: 100,
@@ -91,6 +92,41 @@ const ANY_PAGE = "^https?://.*$";
  * The dynamic rules for a policy and a state ({allowed, reason}: from lib/state.js).
  * `serverHost`: the server's host name; `blockPage`: chrome.runtime.getURL("block.html").
  */
+/** The extension's reason for a site closed by an app or category rule (the server's words). */
+const RULE_REASONS = {
+  blocked: "app_blocked",
+  app_limit: "app_limit",
+  category_limit: "app_limit",
+  locked: "locked",
+  downtime: "downtime",
+  daily_limit: "daily_limit",
+};
+
+const webDomains = (identifiers) =>
+  (identifiers ?? [])
+    .map((id) => String(id).toLowerCase())
+    .filter((id) => id.startsWith("web:"))
+    .map((id) => id.slice(4));
+
+/**
+ * Sites an app or category rule closes now (issue 13), as a Map domain → reason: the web
+ * domains of every rule the policy says is not allowed, less those of an app whose own rule
+ * allows it (an app's own rule wins over its category's).
+ */
+export function ruleClosedSites(policy) {
+  const results = policy?.app_rules ?? [];
+  const open = new Set(results.filter((r) => r.target === "app" && r.allowed).flatMap((r) => webDomains(r.identifiers)));
+  const closed = new Map();
+  // Categories first, so that an app's own rule has the last word on its domains.
+  for (const rule of [...results].sort((a, b) => (a.target === "app") - (b.target === "app"))) {
+    if (rule.allowed) continue;
+    for (const domain of webDomains(rule.identifiers)) {
+      if (!open.has(domain)) closed.set(domain, RULE_REASONS[rule.reason] ?? "app_blocked");
+    }
+  }
+  return closed;
+}
+
 export function buildRules(policy, state, { serverHost, blockPage }) {
   const rules = [];
   let id = 1;
@@ -117,6 +153,18 @@ export function buildRules(policy, state, { serverHost, blockPage }) {
       priority: PRIORITY.notAllowed,
       action: redirectTo(blockPage, state.reason),
       condition,
+    });
+  }
+
+  const byReason = new Map();
+  for (const [domain, reason] of ruleClosedSites(policy)) {
+    byReason.set(reason, [...(byReason.get(reason) ?? []), domain]);
+  }
+  for (const [reason, requestDomains] of byReason) {
+    add({
+      priority: PRIORITY.appRule,
+      action: redirectTo(blockPage, reason),
+      condition: { regexFilter: ANY_PAGE, requestDomains, resourceTypes: PAGES },
     });
   }
 
@@ -225,6 +273,9 @@ export function pageBlockReason(policy, state, url, title, { serverHost } = {}) 
   const listed = domains.some((rule) => hostMatchesRule(host, rule));
   const always = alwaysAllowedSites(policy).some((site) => hostMatchesRule(host, site));
   if (browsing.domain_mode !== "allow_only" && listed) return { reason: "blocked_site" };
+  for (const [domain, reason] of ruleClosedSites(policy)) {
+    if (hostMatchesRule(host, domain)) return { reason };
+  }
   if (!state.allowed && !always) return { reason: state.reason };
   if (browsing.domain_mode === "allow_only" && !listed && !always) return { reason: "allow_only" };
   return null;

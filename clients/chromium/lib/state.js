@@ -11,6 +11,9 @@ export const REASONS = {
   allow_only: "allow_only",
   keyword: "keyword",
   search_off: "search_off",
+  locked: "locked",
+  app_blocked: "app_blocked",
+  app_limit: "app_limit",
 };
 
 const ms = (iso) => (iso ? Date.parse(iso) : NaN);
@@ -63,6 +66,19 @@ export function effectiveState(policy, nowMs, usedSince = 0) {
       };
     }
   }
+  if (policy.reason === "locked" && !policy.allowed) {
+    // Lock now (all devices): until its end, or until a guardian unlocks (a new policy).
+    const until = ms(policy.lock?.until);
+    if (!(until <= nowMs)) {
+      return {
+        allowed: false,
+        reason: REASONS.locked,
+        secondsLeft,
+        opensAt: Number.isNaN(until) ? null : until,
+        lockBy: policy.lock?.by ?? "",
+      };
+    }
+  }
   if (secondsLeft !== null && secondsLeft <= 0) {
     return {
       allowed: false,
@@ -95,8 +111,14 @@ export function badge(state) {
 }
 
 /** Why a page is blocked, in words the teen reads. */
-export function whyWords(reason, { downtimeName, keyword } = {}) {
+export function whyWords(reason, { downtimeName, keyword, lockBy } = {}) {
   switch (reason) {
+    case REASONS.locked:
+      return lockBy ? `${lockBy} locked your devices for now.` : "Your devices are locked for now.";
+    case REASONS.app_blocked:
+      return "Your guardian blocked this app or site.";
+    case REASONS.app_limit:
+      return "Today's time for this app or its category is used up.";
     case REASONS.daily_limit:
       return "Today's screen time is used up.";
     case REASONS.downtime:

@@ -122,3 +122,27 @@ test("open pages: the same decisions, in the rules' order", () => {
   assert.deepEqual(pageBlockReason(only, ALLOWED, "https://game.example/", ""), { reason: "allow_only" });
   assert.equal(pageBlockReason(only, ALLOWED, "https://www.school.example/", ""), null);
 });
+
+test("app and category rules close their sites; an app's own rule wins over its category's", () => {
+  const withRules = {
+    ...policy(),
+    app_rules: [
+      { target: "category", category: "video", allowed: false, reason: "category_limit", identifiers: ["web:video.example", "web:tube.example"] },
+      { target: "app", app: "tube", allowed: true, reason: "always_allowed", identifiers: ["com.tube.android", "web:tube.example"] },
+      { target: "app", app: "games", allowed: false, reason: "blocked", identifiers: ["web:games.example"] },
+      { target: "app", app: "maps", allowed: true, reason: "ok", identifiers: ["web:maps.example"] },
+    ],
+  };
+  const rules = buildRules(withRules, ALLOWED, OPTIONS);
+  assert.equal(decide(rules, "https://www.video.example/watch"), "app_limit");
+  assert.equal(decide(rules, "https://games.example/"), "app_blocked");
+  assert.equal(decide(rules, "https://tube.example/"), "open"); // always allowed, in a closed category
+  assert.equal(decide(rules, "https://maps.example/"), "open");
+  assert.equal(decide(rules, "https://family.example/"), "open"); // the server itself, always
+  // Pages already open are judged the same way.
+  assert.deepEqual(pageBlockReason(withRules, ALLOWED, "https://m.video.example/", ""), { reason: "app_limit" });
+  assert.equal(pageBlockReason(withRules, ALLOWED, "https://tube.example/", ""), null);
+  // A site on the blocked list is still "blocked_site", whatever its app's rule says.
+  const listed = { ...withRules, browsing: { ...withRules.browsing, domains: ["maps.example"] } };
+  assert.equal(decide(buildRules(listed, ALLOWED, OPTIONS), "https://maps.example/"), "blocked_site");
+});

@@ -109,3 +109,18 @@ test("when it opens, in words", () => {
   midnight.setHours(24, 0, 0, 0); // the coming midnight, in this machine's zone
   assert.equal(opensWords(midnight.getTime(), NOW, "en-GB"), "Opens again at midnight");
 });
+
+test("lock now closes the browser until its end, or until a new policy unlocks it", () => {
+  const locked = policy({ allowed: false, reason: "locked", lock: { category: null, until: "2026-12-01T17:30:00Z", by: "Alice" } });
+  const state = effectiveState(locked, NOW);
+  assert.equal(state.allowed, false);
+  assert.equal(state.reason, "locked");
+  assert.equal(state.opensAt, Date.parse("2026-12-01T17:30:00Z"));
+  assert.equal(whyWords(state.reason, { lockBy: state.lockBy }), "Alice locked your devices for now.");
+  assert.ok(!timeCanHelp("locked")); // more time does not lift a lock
+  // Its end passed while offline: open again (the day's limit still counts).
+  assert.equal(effectiveState(locked, Date.parse("2026-12-01T17:31:00Z")).allowed, true);
+  // Until unlocked: closed however long, while the policy is valid.
+  const open = policy({ allowed: false, reason: "locked", lock: { category: null, until: null, by: "Alice" } });
+  assert.equal(effectiveState(open, Date.parse("2026-12-01T23:00:00Z")).reason, "locked");
+});

@@ -84,6 +84,9 @@ def test_through_the_api(alice_client, client, tom, alice):
     assert rules["Games"]["limit_seconds"] == 3600 and rules["Games"]["reason"] == "locked"
     assert rules["TikTok"]["reason"] == "blocked" and not rules["TikTok"]["allowed"]
     assert "com.zhiliaoapp.musically" in rules["TikTok"]["identifiers"]
+    # A category names its sites, so that a browser can close them (only web identifiers).
+    assert {"web:roblox.com", "web:minecraft.net"} <= set(rules["Games"]["identifiers"])
+    assert all(i.startswith("web:") for i in rules["Games"]["identifiers"])
 
     # Unlocking ends it at once: school time again, Khan Academy usable during it.
     assert api(alice_client, "delete", f"{base}/locks/{lock.json()['id']}").status_code == 204

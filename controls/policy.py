@@ -198,6 +198,7 @@ class EffectivePolicy:
     # Issue 13: each app and category rule now (`controls.policy_rules`), and the lock in force.
     app_rules: tuple[RuleResult, ...] = ()
     lock: LockSpec | None = None
+    category_locks: tuple[LockSpec, ...] = ()
     # In downtime: the window's allowed apps and categories ({"apps": [...], "categories": [...]}).
     downtime_allowed: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
 
@@ -231,6 +232,9 @@ class EffectivePolicy:
             ),
             "app_rules": [result.to_dict() for result in self.app_rules],
             "lock": _lock_dict(self.lock),
+            "category_locks": [
+                {**_lock_dict(lock), "sites": list(lock.sites)} for lock in self.category_locks
+            ],
         }
 
 
@@ -395,6 +399,7 @@ def compute_policy(
         downtime_next_48h=downtime_instances(downtimes=rules.downtimes, now=now_utc, tz=tz),
         app_rules=results,
         lock=lock_all,
+        category_locks=tuple(lock for lock in locks if lock.category),
         downtime_allowed=None
         if window is None
         else {

@@ -100,6 +100,8 @@ class LockSpec:
     category: str = ""  # empty: all devices
     until: datetime | None = None
     by: str = ""
+    # A category lock's sites (`web:<domain>`), so that a browser can close them.
+    sites: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.until is not None:

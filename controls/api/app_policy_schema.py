@@ -74,6 +74,22 @@ class LockStateSerializer(serializers.Serializer):
     by = serializers.CharField(help_text="The guardian who locked, for the teen's screen.")
 
 
+class CategoryLockStateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(
+        choices=AppCategory.choices, help_text="The category locked now."
+    )
+    until = serializers.DateTimeField(
+        allow_null=True, help_text="When it ends by itself (UTC); null: until unlocked."
+    )
+    by = serializers.CharField(help_text="The guardian who locked, for the teen's screen.")
+    sites = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The category's sites (`web:<domain>`; subdomains match), for a browser to "
+        "close; its apps on other platforms are listed by `GET /api/v1/catalogue?category=`. "
+        "An always-allowed app stays usable.",
+    )
+
+
 class DowntimeAllowedStateSerializer(serializers.Serializer):
     apps = serializers.ListField(
         child=serializers.CharField(), help_text="App keys the window in force allows."

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from controls.api.app_policy_schema import (
     AppRuleStateSerializer,
+    CategoryLockStateSerializer,
     DowntimeAllowedStateSerializer,
     LockStateSerializer,
 )
@@ -185,5 +186,9 @@ class PolicySerializer(serializers.Serializer):
     lock = LockStateSerializer(
         allow_null=True,
         help_text="The lock of all devices in force (`reason` is then `locked`); null when "
-        "none. A lock of one category shows as `locked` on that category's rule.",
+        "none. A lock of one category is in `category_locks` (and shows as `locked` on the "
+        "rules it covers).",
+    )
+    category_locks = CategoryLockStateSerializer(
+        many=True, help_text="The locks of one category in force now, each with its sites."
     )

@@ -52,31 +52,31 @@ def labels_map(labels: Iterable[FamilyAppLabel]) -> dict[str, tuple[str, str]]:
     return {label.app: (label.name, label.category) for label in labels}
 
 
+def category_sites(category: str, labels: Labels) -> tuple[str, ...]:
+    """A category's sites (`web:<domain>`): the catalogue's apps in it and the family's own apps
+    named into it. A browser enforces a category rule or lock by them."""
+    catalogued = {
+        identifier
+        for app in catalogue().apps
+        if app.category == category
+        for identifier in app.identifiers
+        if identifier.startswith(WEB_PREFIX)
+    }
+    named = {
+        key
+        for key, (_, label_category) in labels.items()
+        if label_category == category and key.startswith(WEB_PREFIX)
+    }
+    return tuple(sorted(catalogued | named))
+
+
 def rule_spec(rule: AppRule, labels: Labels) -> AppRuleSpec:
     if rule.app:
         info = app_identify(rule.app, labels)
         entry = catalogue().by_key.get(rule.app)
         name, identifiers = info.name, (entry.identifiers if entry else (rule.app,))
     else:
-        # A browser enforces a category by its sites: the web identifiers of the catalogue's
-        # apps in it and of the family's own apps named into it.
-        name = rule.get_category_display()
-        identifiers = tuple(
-            sorted(
-                {
-                    identifier
-                    for app in catalogue().apps
-                    if app.category == rule.category
-                    for identifier in app.identifiers
-                    if identifier.startswith(WEB_PREFIX)
-                }
-                | {
-                    key
-                    for key, (_, category) in labels.items()
-                    if category == rule.category and key.startswith(WEB_PREFIX)
-                }
-            )
-        )
+        name, identifiers = rule.get_category_display(), category_sites(rule.category, labels)
     return AppRuleSpec(
         rule_id=rule.pk,
         kind=RuleKind(rule.kind),
@@ -88,9 +88,13 @@ def rule_spec(rule: AppRule, labels: Labels) -> AppRuleSpec:
     )
 
 
-def lock_spec(lock: Lock) -> LockSpec:
+def lock_spec(lock: Lock, labels: Labels) -> LockSpec:
     return LockSpec(
-        lock_id=lock.pk, category=lock.category, until=lock.until, by=lock.created_by_name
+        lock_id=lock.pk,
+        category=lock.category,
+        until=lock.until,
+        by=lock.created_by_name,
+        sites=category_sites(lock.category, labels) if lock.category else (),
     )
 
 
@@ -121,20 +125,23 @@ def app_inputs_assemble(
     )
     return AppInputs(
         rules=tuple(rule_spec(rule, label_map) for rule in rules),
-        locks=tuple(lock_spec(lock) for lock in locks if lock.ended_at is None),
+        locks=tuple(lock_spec(lock, label_map) for lock in locks if lock.ended_at is None),
         labels=label_map,
         allowed=allowed,
     )
 
 
 def app_inputs_load(*, teen) -> AppInputs:
-    """Two queries (rules, open locks), three when the teen has rules: the family's labels
-    matter to the policy only through rules (names, categories of unknown apps)."""
+    """Two queries (rules, open locks), three when the teen has rules or a category lock: the
+    family's labels matter to the policy only through those (names and categories of unknown
+    apps, a locked category's sites)."""
     rules = list(AppRule.objects.filter(teen=teen))
+    locks = list(Lock.objects.filter(teen=teen, ended_at__isnull=True))
+    wants_labels = rules or any(lock.category for lock in locks)
     return app_inputs_assemble(
         rules=rules,
-        locks=Lock.objects.filter(teen=teen, ended_at__isnull=True),
-        labels=FamilyAppLabel.objects.filter(teen=teen) if rules else (),
+        locks=locks,
+        labels=FamilyAppLabel.objects.filter(teen=teen) if wants_labels else (),
     )
 
 

@@ -97,7 +97,7 @@ const RULE_REASONS = {
   blocked: "app_blocked",
   app_limit: "app_limit",
   category_limit: "app_limit",
-  locked: "locked",
+  locked: "category_locked", // (a lock of all devices closes everything: see buildRules)
   downtime: "downtime",
   daily_limit: "daily_limit",
 };
@@ -117,11 +117,19 @@ export function ruleClosedSites(policy) {
   const results = policy?.app_rules ?? [];
   const open = new Set(results.filter((r) => r.target === "app" && r.allowed).flatMap((r) => webDomains(r.identifiers)));
   const closed = new Map();
+  // A lock of one category closes its sites, with or without a rule for it.
+  for (const lock of policy?.category_locks ?? []) {
+    for (const domain of webDomains(lock.sites)) {
+      if (!open.has(domain)) closed.set(domain, "category_locked");
+    }
+  }
   // Categories first, so that an app's own rule has the last word on its domains.
   for (const rule of [...results].sort((a, b) => (a.target === "app") - (b.target === "app"))) {
     if (rule.allowed) continue;
     for (const domain of webDomains(rule.identifiers)) {
-      if (!open.has(domain)) closed.set(domain, RULE_REASONS[rule.reason] ?? "app_blocked");
+      if (open.has(domain)) continue;
+      const reason = rule.reason === "locked" && policy.reason === "locked" ? "locked" : RULE_REASONS[rule.reason];
+      closed.set(domain, reason ?? "app_blocked");
     }
   }
   return closed;

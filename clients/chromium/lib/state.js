@@ -14,6 +14,7 @@ export const REASONS = {
   locked: "locked",
   app_blocked: "app_blocked",
   app_limit: "app_limit",
+  category_locked: "category_locked",
 };
 
 const ms = (iso) => (iso ? Date.parse(iso) : NaN);
@@ -115,6 +116,8 @@ export function whyWords(reason, { downtimeName, keyword, lockBy } = {}) {
   switch (reason) {
     case REASONS.locked:
       return lockBy ? `${lockBy} locked your devices for now.` : "Your devices are locked for now.";
+    case REASONS.category_locked:
+      return "Apps and sites of this kind are locked for now.";
     case REASONS.app_blocked:
       return "Your guardian blocked this app or site.";
     case REASONS.app_limit:

@@ -146,3 +146,16 @@ test("app and category rules close their sites; an app's own rule wins over its 
   const listed = { ...withRules, browsing: { ...withRules.browsing, domains: ["maps.example"] } };
   assert.equal(decide(buildRules(listed, ALLOWED, OPTIONS), "https://maps.example/"), "blocked_site");
 });
+
+test("a lock of one category closes its sites, with or without a rule, but not an always-allowed app", () => {
+  const locked = {
+    ...policy(),
+    category_locks: [{ category: "games", until: null, by: "Alice", sites: ["web:games.example", "web:chess.example"] }],
+    app_rules: [{ target: "app", app: "chess", allowed: true, reason: "always_allowed", identifiers: ["web:chess.example"] }],
+  };
+  const rules = buildRules(locked, ALLOWED, OPTIONS);
+  assert.equal(decide(rules, "https://play.games.example/"), "category_locked");
+  assert.equal(decide(rules, "https://chess.example/"), "open");
+  assert.equal(decide(rules, "https://news.example/"), "open");
+  assert.deepEqual(pageBlockReason(locked, ALLOWED, "https://games.example/", ""), { reason: "category_locked" });
+});
